@@ -1,0 +1,33 @@
+"""Accord's HTTP API: `create_app` wires the blueprints onto a bootstrapped system."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from service.bootstrap import System, bootstrap
+from service.settings import Settings
+
+
+def create_app(settings: Settings | None = None, system: System | None = None) -> Flask:
+    from api import actions, auth, errors, health, plans
+    from api.spec import make_api
+
+    app = Flask(__name__)
+    system = system or bootstrap(settings)
+    app.extensions["accord"] = system
+    app.config["MAX_CONTENT_LENGTH"] = system.settings.max_body_bytes
+    api = make_api(app)
+    errors.init_app(app)
+    auth.init_app(app)
+    app.register_blueprint(health.blp)
+    for module in (plans, actions):
+        api.register_blueprint(module.blp)
+    return app
+
+
+def get_system(app: Any = None) -> System:
+    from flask import current_app
+
+    return (app or current_app).extensions["accord"]

@@ -1,0 +1,72 @@
+"""Actions: their current state, the updates partner agencies post, lead assignments, agency work lists."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api import get_system
+from api.auth import principal
+from api.plans import created
+from api.schemas import ActionListOut, ActionOut, AgencyActionsQuery, LeadIn, UpdateIn, WrittenOut
+from domain.errors import NotFound, RuleViolated
+
+blp = Blueprint("actions", __name__, url_prefix="/api/v1", description="Actions and partner updates")
+
+
+def expected_version() -> int | None:
+    """`If-Match: "<version>"` (RFC 9110): a stale version fails with 412 and writes nothing."""
+    header = request.headers.get("If-Match")
+    if not header:
+        return None
+    try:
+        return int(header.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        raise RuleViolated('If-Match must be the quoted version from the ETag, e.g. "3"', field="If-Match") from None
+
+
+@blp.route("/actions/<uuid:action_id>")
+class Action(MethodView):
+    @blp.response(
+        200, ActionOut, headers={"ETag": {"description": "the action's version", "schema": {"type": "string"}}}
+    )
+    def get(self, action_id: UUID) -> Any:
+        system = get_system()
+        action = system.current.get_action(str(action_id), system.app.today())
+        if action is None:
+            raise NotFound("no such action")
+        return action, {"ETag": f'"{action["version"]}"'}
+
+
+@blp.route("/actions/<uuid:action_id>/updates")
+class Updates(MethodView):
+    @blp.arguments(UpdateIn)
+    @blp.response(201, WrittenOut)
+    def post(self, body: dict[str, Any], action_id: UUID) -> Any:
+        written = get_system().app.post_update(principal(), action_id, expected_version=expected_version(), **body)
+        return created(written, url_for("actions.Action", action_id=action_id))
+
+
+@blp.route("/actions/<uuid:action_id>/lead")
+class Lead(MethodView):
+    @blp.arguments(LeadIn)
+    @blp.response(201, WrittenOut)
+    def post(self, body: dict[str, Any], action_id: UUID) -> Any:
+        """Assign the action's lead agency and person (coordinator)."""
+        written = get_system().app.assign_lead(principal(), action_id, **body)
+        return created(written, url_for("actions.Action", action_id=action_id))
+
+
+@blp.route("/agencies/<agency>/actions")
+class AgencyActions(MethodView):
+    @blp.arguments(AgencyActionsQuery, location="query")
+    @blp.response(200, ActionListOut)
+    def get(self, query: dict[str, Any], agency: str) -> Any:
+        system = get_system()
+        if agency not in system.settings.agencies:
+            raise NotFound("no such agency")
+        return {"items": system.current.agency_actions(agency, system.app.today(), **query)}

@@ -1,0 +1,168 @@
+"""Marshmallow schemas at the edge: what comes in (unknown fields refused) and what goes out."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from domain.action import RAGS, STATUSES
+from domain.plan import KINDS, RECOMMENDATION
+
+SHORT = validate.Length(min=1, max=500)
+LONG = validate.Length(min=1, max=20_000)
+SLUG = validate.Regexp(r"^[a-z][a-z0-9_-]{0,39}$", error="must be an agency slug such as 'health'")
+
+
+def iso_date(**kwargs: object) -> fields.String:
+    """Read models hold dates as ISO text already; document them as dates."""
+    return fields.String(metadata={"format": "date"}, **kwargs)  # type: ignore[arg-type]
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class ProblemSchema(Schema):
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+# In.
+
+
+class PlanIn(Strict):
+    title = fields.String(required=True, validate=SHORT)
+    source = fields.String(required=True, validate=LONG)
+    owner_agency = fields.String(required=True, validate=SLUG)
+
+
+class RecommendationIn(Strict):
+    number = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    text = fields.String(required=True, validate=LONG)
+    timescale = fields.String(required=True, validate=SHORT)
+    kind = fields.String(load_default=RECOMMENDATION, validate=validate.OneOf(KINDS))
+    reference = fields.String(load_default=None, allow_none=True, validate=SHORT)
+    outcomes = fields.List(fields.String(validate=LONG), load_default=list, validate=validate.Length(max=50))
+    measures = fields.List(fields.String(validate=LONG), load_default=list, validate=validate.Length(max=50))
+
+
+class ActionIn(Strict):
+    recommendation_id = fields.UUID(required=True)
+    number = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    description = fields.String(required=True, validate=LONG)
+    lead_agency = fields.String(required=True, validate=SLUG)
+    lead_person = fields.String(load_default=None, allow_none=True, validate=SHORT)
+    contributing_agencies = fields.List(
+        fields.String(validate=SLUG), load_default=list, validate=validate.Length(max=20)
+    )
+    due_date = fields.Date(load_default=None, allow_none=True)
+    due_label = fields.String(load_default=None, allow_none=True, validate=SHORT)
+    cost = fields.String(load_default=None, allow_none=True, validate=SHORT)
+    effective_date = fields.Date(load_default=None)
+
+
+class EvidenceIn(Strict):
+    title = fields.String(required=True, validate=SHORT)
+    url = fields.Url(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class UpdateIn(Strict):
+    effective_date = fields.Date(load_default=None)
+    progress = fields.String(load_default=None, validate=LONG)
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    rag = fields.String(load_default=None, validate=validate.OneOf(RAGS))
+    due_date = fields.Date(load_default=None)
+    due_label = fields.String(load_default=None, validate=SHORT)
+    reason = fields.String(load_default=None, validate=LONG)
+    impact = fields.String(load_default=None, validate=LONG)
+    evidence = fields.List(fields.Nested(EvidenceIn), load_default=None, validate=validate.Length(min=1, max=20))
+
+
+class LeadIn(Strict):
+    lead_agency = fields.String(required=True, validate=SLUG)
+    lead_person = fields.String(load_default=None, allow_none=True, validate=SHORT)
+    contributing_agencies = fields.List(
+        fields.String(validate=SLUG), load_default=list, validate=validate.Length(max=20)
+    )
+    effective_date = fields.Date(load_default=None)
+
+
+class AgencyActionsQuery(Strict):
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    overdue = fields.Boolean(load_default=None)
+
+
+# Out.
+
+
+class WrittenOut(Schema):
+    id = fields.UUID()
+    version = fields.Integer()
+    position = fields.Integer(metadata={"description": "event-store position of this write"})
+
+
+class LastUpdateOut(Schema):
+    text = fields.String()
+    effective_date = iso_date()
+
+
+class ActionOut(Schema):
+    id = fields.UUID()
+    plan_id = fields.UUID()
+    recommendation_id = fields.UUID()
+    number = fields.String()
+    description = fields.String()
+    lead_agency = fields.String()
+    lead_person = fields.String(allow_none=True)
+    contributing_agencies = fields.List(fields.String())
+    due_date = iso_date(allow_none=True)
+    due_label = fields.String(allow_none=True)
+    cost = fields.String(allow_none=True)
+    start_date = iso_date()
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    rag = fields.String(allow_none=True, validate=validate.OneOf(RAGS))
+    overdue = fields.Boolean()
+    last_update = fields.Nested(LastUpdateOut, allow_none=True)
+    version = fields.Integer()
+
+
+class ActionListOut(Schema):
+    items = fields.List(fields.Nested(ActionOut))
+
+
+class SummaryOut(Schema):
+    total = fields.Integer()
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_rag = fields.Dict(keys=fields.String(), values=fields.Integer())
+    overdue = fields.Integer()
+
+
+class RecommendationOut(Schema):
+    id = fields.UUID()
+    number = fields.String()
+    text = fields.String()
+    timescale = fields.String()
+    kind = fields.String()
+    reference = fields.String(allow_none=True)
+    outcomes = fields.List(fields.String())
+    measures = fields.List(fields.String())
+    actions = fields.List(fields.Nested(ActionOut))
+
+
+class PlanSummaryOut(Schema):
+    id = fields.UUID()
+    title = fields.String()
+    source = fields.String()
+    owner_agency = fields.String()
+    summary = fields.Nested(SummaryOut)
+
+
+class PlanListOut(Schema):
+    items = fields.List(fields.Nested(PlanSummaryOut))
+
+
+class PlanOut(PlanSummaryOut):
+    recommendations = fields.List(fields.Nested(RecommendationOut))

@@ -1,0 +1,71 @@
+"""A plan and its recommendations: what an inspection or review asked for."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import NotFound
+from domain.principals import Principal
+
+RECOMMENDATION, STATUTORY_REQUIREMENT = "recommendation", "statutory_requirement"
+KINDS = (RECOMMENDATION, STATUTORY_REQUIREMENT)
+
+
+class Plan(Aggregate):
+    """An action plan owned jointly by a safeguarding partnership."""
+
+    @event("Created")
+    def __init__(self, *, title: str, source: str, owner_agency: str, actor: dict[str, Any]) -> None:
+        self.title = title
+        self.source = source
+        self.owner_agency = owner_agency
+        self.recommendation_ids: list[UUID] = []
+
+    def add_recommendation(  # noqa: PLR0913
+        self,
+        *,
+        actor: Principal,
+        recommendation_id: UUID,
+        number: str,
+        text: str,
+        timescale: str,
+        kind: str,
+        reference: str | None,
+        outcomes: list[str],
+        measures: list[str],
+    ) -> None:
+        actor.check_may_manage_plans()
+        self.record_recommendation(
+            recommendation_id=recommendation_id,
+            number=number,
+            text=text,
+            timescale=timescale,
+            kind=kind,
+            reference=reference,
+            outcomes=outcomes,
+            measures=measures,
+            actor=actor.as_actor(),
+        )
+
+    def check_has_recommendation(self, recommendation_id: UUID) -> None:
+        if recommendation_id not in self.recommendation_ids:
+            raise NotFound("no such recommendation in this plan", field="recommendation_id")
+
+    @event("RecommendationAdded")
+    def record_recommendation(  # noqa: PLR0913
+        self,
+        *,
+        recommendation_id: UUID,
+        number: str,
+        text: str,
+        timescale: str,
+        kind: str,
+        reference: str | None,
+        outcomes: list[str],
+        measures: list[str],
+        actor: dict[str, Any],
+    ) -> None:
+        self.recommendation_ids.append(recommendation_id)

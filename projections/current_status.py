@@ -1,0 +1,254 @@
+"""The current state of every plan, recommendation and action, and each agency's work list."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from functools import singledispatchmethod
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+
+from domain.action import RAGS, STATUSES, Action, is_overdue, supersedes
+from domain.plan import Plan
+from projections.sql import SqlView, dumps, loads
+
+
+class CurrentStatusView(SqlView):
+    def ddl(self) -> list[str]:
+        return [
+            "CREATE TABLE IF NOT EXISTS {p}_plans (id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL,"
+            " owner_agency TEXT NOT NULL, created_at TEXT NOT NULL, version INTEGER NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS {p}_recommendations (id TEXT PRIMARY KEY, plan_id TEXT NOT NULL,"
+            " seq INTEGER NOT NULL, number TEXT NOT NULL, text TEXT NOT NULL, timescale TEXT NOT NULL,"
+            " kind TEXT NOT NULL, reference TEXT, outcomes TEXT NOT NULL, measures TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS {p}_recommendations_plan ON {p}_recommendations (plan_id, seq)",
+            "CREATE TABLE IF NOT EXISTS {p}_actions (id TEXT PRIMARY KEY, plan_id TEXT NOT NULL,"
+            " recommendation_id TEXT NOT NULL, raised_at TEXT NOT NULL, number TEXT NOT NULL,"
+            " description TEXT NOT NULL, lead_agency TEXT NOT NULL, lead_person TEXT,"
+            " contributing_agencies TEXT NOT NULL, due_date TEXT, due_label TEXT, cost TEXT,"
+            " start_date TEXT NOT NULL, status TEXT NOT NULL, rag TEXT, last_update TEXT,"
+            " as_of TEXT NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS {p}_actions_plan ON {p}_actions (plan_id, raised_at)",
+            "CREATE INDEX IF NOT EXISTS {p}_actions_lead ON {p}_actions (lead_agency, raised_at)",
+        ]
+
+    # Writing: one event, one read-model change.
+
+    @singledispatchmethod
+    def apply(self, domain_event: Any, c: Any) -> None:
+        """Events this view does not show change nothing (their position is still recorded)."""
+
+    @apply.register
+    def _(self, e: Plan.Created, c: Any) -> None:
+        self.execute(
+            c,
+            "INSERT INTO {p}_plans VALUES (:id, :title, :source, :owner_agency, :created_at, :version)"
+            " ON CONFLICT (id) DO NOTHING",
+            {
+                "id": str(e.originator_id),
+                "title": e.title,
+                "source": e.source,
+                "owner_agency": e.owner_agency,
+                "created_at": e.timestamp.isoformat(),
+                "version": e.originator_version,
+            },
+        )
+
+    @apply.register
+    def _(self, e: Plan.RecommendationAdded, c: Any) -> None:
+        self.execute(
+            c,
+            "INSERT INTO {p}_recommendations VALUES (:id, :plan_id, :seq, :number, :text, :timescale, :kind,"
+            " :reference, :outcomes, :measures) ON CONFLICT (id) DO NOTHING",
+            {
+                "id": str(e.recommendation_id),
+                "plan_id": str(e.originator_id),
+                "seq": e.originator_version,
+                "number": e.number,
+                "text": e.text,
+                "timescale": e.timescale,
+                "kind": e.kind,
+                "reference": e.reference,
+                "outcomes": dumps(e.outcomes),
+                "measures": dumps(e.measures),
+            },
+        )
+        self.execute(
+            c,
+            "UPDATE {p}_plans SET version = :v WHERE id = :id",
+            {"v": e.originator_version, "id": str(e.originator_id)},
+        )
+
+    @apply.register
+    def _(self, e: Action.Raised, c: Any) -> None:
+        self.execute(
+            c,
+            "INSERT INTO {p}_actions VALUES (:id, :plan_id, :recommendation_id, :raised_at, :number, :description,"
+            " :lead_agency, :lead_person, :contributing_agencies, :due_date, :due_label, :cost, :start_date,"
+            " 'not_started', NULL, NULL, '{}', :version, :raised_at) ON CONFLICT (id) DO NOTHING",
+            {
+                "id": str(e.originator_id),
+                "plan_id": str(e.plan_id),
+                "recommendation_id": str(e.recommendation_id),
+                "raised_at": e.timestamp.isoformat(),
+                "number": e.number,
+                "description": e.description,
+                "lead_agency": e.lead_agency,
+                "lead_person": e.lead_person,
+                "contributing_agencies": dumps([a for a in e.contributing_agencies if a != e.lead_agency]),
+                "due_date": e.due_date.isoformat() if e.due_date else None,
+                "due_label": e.due_label,
+                "cost": e.cost,
+                "start_date": e.effective_date.isoformat(),
+                "version": e.originator_version,
+            },
+        )
+
+    @apply.register
+    def _(self, e: Action.StatusChanged, c: Any) -> None:
+        self.update_action(c, e, "status", status=e.status)
+
+    @apply.register
+    def _(self, e: Action.RagRated, c: Any) -> None:
+        self.update_action(c, e, "rag", rag=e.rag)
+
+    @apply.register
+    def _(self, e: Action.DueDateRevised, c: Any) -> None:
+        self.update_action(c, e, "due_date", due_date=e.due_date.isoformat(), due_label=e.due_label)
+
+    @apply.register
+    def _(self, e: Action.ProgressReported, c: Any) -> None:
+        last = {"text": e.text, "effective_date": e.effective_date.isoformat()}
+        self.update_action(c, e, "progress", last_update=dumps(last))
+
+    @apply.register
+    def _(self, e: Action.ImpactRecorded | Action.EvidenceAdded, c: Any) -> None:
+        self.update_action(c, e)
+
+    @apply.register
+    def _(self, e: Action.LeadAssigned, c: Any) -> None:
+        self.update_action(
+            c,
+            e,
+            lead_agency=e.lead_agency,
+            lead_person=e.lead_person,
+            contributing_agencies=dumps(e.contributing_agencies),
+        )
+
+    def update_action(self, c: Any, e: Any, field: str | None = None, **values: Any) -> None:
+        """Bump the version; set `values` if this event supersedes what set `field` before."""
+        self.execute(c, "SELECT as_of FROM {p}_actions WHERE id = :id", {"id": str(e.originator_id)})
+        as_of = loads(c.fetchone()["as_of"])
+        if field:
+            current = as_of.get(field)
+            if supersedes(e.effective_date, date.fromisoformat(current) if current else None):
+                as_of[field] = e.effective_date.isoformat()
+            else:
+                values = {}
+        columns = "".join(f", {name} = :{name}" for name in values)
+        self.execute(
+            c,
+            f"UPDATE {{p}}_actions SET version = :version, updated_at = :at, as_of = :as_of{columns} WHERE id = :id",
+            {
+                **values,
+                "version": e.originator_version,
+                "at": e.timestamp.isoformat(),
+                "as_of": dumps(as_of),
+                "id": str(e.originator_id),
+            },
+        )
+
+    # Reading.
+
+    def list_plans(self, today: date) -> list[dict[str, Any]]:
+        plans = self.fetchall("SELECT id, title, source, owner_agency FROM {p}_plans ORDER BY created_at")
+        actions = self.fetchall("SELECT plan_id, due_date, status, rag FROM {p}_actions")
+        return [
+            {**plan, "summary": summarise([a for a in actions if a["plan_id"] == plan["id"]], today)} for plan in plans
+        ]
+
+    def get_plan(self, plan_id: str, today: date) -> dict[str, Any] | None:
+        plan = self.fetchone("SELECT id, title, source, owner_agency FROM {p}_plans WHERE id = :id", {"id": plan_id})
+        if plan is None:
+            return None
+        recommendations = self.fetchall(
+            "SELECT * FROM {p}_recommendations WHERE plan_id = :id ORDER BY seq", {"id": plan_id}
+        )
+        actions = self.fetchall("SELECT * FROM {p}_actions WHERE plan_id = :id ORDER BY raised_at", {"id": plan_id})
+        shown = [action_out(a, today) for a in actions]
+        plan["summary"] = summarise(actions, today)
+        plan["recommendations"] = [
+            {
+                **{k: v for k, v in r.items() if k not in ("plan_id", "seq")},
+                "outcomes": loads(r["outcomes"]),
+                "measures": loads(r["measures"]),
+                "actions": [a for a in shown if a["recommendation_id"] == r["id"]],
+            }
+            for r in recommendations
+        ]
+        return plan
+
+    def get_action(self, action_id: str, today: date) -> dict[str, Any] | None:
+        row = self.fetchone("SELECT * FROM {p}_actions WHERE id = :id", {"id": action_id})
+        return action_out(row, today) if row else None
+
+    def agency_actions(
+        self, agency: str, today: date, status: str | None = None, overdue: bool | None = None
+    ) -> list[dict[str, Any]]:
+        rows = self.fetchall(
+            "SELECT * FROM {p}_actions WHERE lead_agency = :agency ORDER BY raised_at", {"agency": agency}
+        )
+        shown = [action_out(r, today) for r in rows]
+        return [
+            a
+            for a in shown
+            if (status is None or a["status"] == status) and (overdue is None or a["overdue"] == overdue)
+        ]
+
+
+def action_out(row: dict[str, Any], today: date) -> dict[str, Any]:
+    due = date.fromisoformat(row["due_date"]) if row["due_date"] else None
+    return {
+        "id": row["id"],
+        "plan_id": row["plan_id"],
+        "recommendation_id": row["recommendation_id"],
+        "number": row["number"],
+        "description": row["description"],
+        "lead_agency": row["lead_agency"],
+        "lead_person": row["lead_person"],
+        "contributing_agencies": loads(row["contributing_agencies"]),
+        "due_date": row["due_date"],
+        "due_label": row["due_label"],
+        "cost": row["cost"],
+        "start_date": row["start_date"],
+        "status": row["status"],
+        "rag": row["rag"],
+        "overdue": is_overdue(due, row["status"], today),
+        "last_update": loads(row["last_update"]),
+        "version": row["version"],
+    }
+
+
+def summarise(actions: list[dict[str, Any]], today: date) -> dict[str, Any]:
+    statuses = Counter(a["status"] for a in actions)
+    rags = Counter(a["rag"] for a in actions if a["rag"])
+    overdue = sum(
+        is_overdue(date.fromisoformat(a["due_date"]) if a["due_date"] else None, a["status"], today) for a in actions
+    )
+    return {
+        "total": len(actions),
+        "by_status": {s: statuses.get(s, 0) for s in STATUSES},
+        "by_rag": {r: rags.get(r, 0) for r in RAGS},
+        "overdue": overdue,
+    }
+
+
+class CurrentStatus(Projection[CurrentStatusView]):
+    """Projects every event onto the current-status tables."""
+
+    name = "current_status"
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.write([domain_event], tracking)

@@ -1,0 +1,1 @@
+"""Accord's use cases, settings and the one bootstrap that wires them."""

@@ -1,0 +1,42 @@
+"""The one place that builds Accord from settings: application, projections, and how they are run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from projections.current_status import CurrentStatus, CurrentStatusView
+from projections.runner import CatchUp
+from projections.sql import construct_view
+from service.app import Accord
+from service.settings import Settings
+
+
+@dataclass
+class System:
+    settings: Settings
+    app: Accord
+    current: CurrentStatusView
+    catch_up: CatchUp
+
+    def close(self) -> None:
+        self.app.close()
+        self.current.datastore.close()
+
+
+def bootstrap(settings: Settings | None = None, clock: Callable[[], datetime] | None = None) -> System:
+    """Build everything; connect nothing until called (never at import time, never before a fork)."""
+    settings = settings or Settings.from_env()
+    app = Accord(
+        settings.eventsourcing_env(),
+        agencies=settings.agencies,
+        timezone=settings.timezone,
+        clock=clock or (lambda: datetime.now(UTC)),
+    )
+    current = construct_view(CurrentStatusView, CurrentStatus.name, settings.eventsourcing_env(CurrentStatus.name))
+    catch_up = CatchUp(app, [CurrentStatus(current)])
+    # In-process: each save catches the projections up before the response, so clients read their writes.
+    app.after_save = lambda position: catch_up.run_all()
+    catch_up.run_all()
+    return System(settings=settings, app=app, current=current, catch_up=catch_up)

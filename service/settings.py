@@ -1,0 +1,82 @@
+"""Settings, read once from ACCORD_* environment variables, with defaults that work on a laptop."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+DEFAULT_AGENCIES = ("council", "health", "police", "education", "lscb")
+VAR_DIR = Path("var")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = f"sqlite:///{VAR_DIR / 'accord.db'}"
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 5000
+    agencies: tuple[str, ...] = DEFAULT_AGENCIES
+    timezone: str = "Europe/London"
+    max_body_bytes: int = 64 * 1024
+    load_demo: bool = True
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        agencies = env.get("ACCORD_AGENCIES")
+        return cls(
+            database_url=env.get("ACCORD_DATABASE_URL") or defaults.database_url,
+            redis_url=env.get("ACCORD_REDIS_URL") or None,
+            host=env.get("ACCORD_HOST") or defaults.host,
+            port=int(env.get("ACCORD_PORT") or defaults.port),
+            agencies=tuple(a.strip() for a in agencies.split(",") if a.strip()) if agencies else defaults.agencies,
+            timezone=env.get("ACCORD_TIMEZONE") or defaults.timezone,
+            max_body_bytes=int(env.get("ACCORD_MAX_BODY_BYTES") or defaults.max_body_bytes),
+            load_demo=(env.get("ACCORD_DEMO") or "yes").lower() not in ("0", "no", "false", "off"),
+        )
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql://", "postgres://"))
+
+    def eventsourcing_env(self, name: str | None = None) -> dict[str, str]:
+        """The eventsourcing library's settings for the event store, or for the projection `name`."""
+        if self.is_postgres:
+            return {**postgres_env(self.database_url), **self.extra_env}
+        path = sqlite_path(self.database_url)
+        if name:
+            path = path.with_name(f"{path.stem}.{name}{path.suffix}")
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path), **self.extra_env}
+
+
+def sqlite_path(url: str) -> Path:
+    if not url.startswith("sqlite:///"):
+        raise ValueError(f"ACCORD_DATABASE_URL must start with sqlite:/// or postgresql://, not {url.split(':')[0]}")
+    path = Path(url.removeprefix("sqlite:///"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def postgres_env(url: str) -> dict[str, str]:
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": parts.path.lstrip("/") or "accord",
+        "POSTGRES_HOST": parts.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_POOL_SIZE": "2",
+        "POSTGRES_MAX_OVERFLOW": "8",
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_PRE_PING": "y",
+    }
+    if "schema" in query:
+        env["POSTGRES_SCHEMA"] = query["schema"][0]
+    return env

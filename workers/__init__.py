@@ -1,0 +1,1 @@
+"""RQ jobs that run the projections."""
