@@ -24,7 +24,7 @@ def readyz() -> Any:
     system = get_system()
     try:
         system.app.recorder.max_notification_id()
-    except Exception as error:  # noqa: BLE001 - any failure to answer means not ready
+    except Exception as error:
         log.warning("event store not ready: %s", type(error).__name__)
         return problem(503, "Service Unavailable", "the event store does not answer")
     return {"status": "ready", "position": system.app.recorder.max_notification_id() or 0}

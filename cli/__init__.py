@@ -1,1 +1,116 @@
-"""The `accord` command line."""
+"""The `accord` command line: serve the API, manage users. Every command honours the ACCORD_* variables."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from domain.errors import DomainError
+from domain.principals import ROLES
+from service.bootstrap import bootstrap
+from service.settings import VAR_DIR, Settings
+
+DEMO_TOKENS = VAR_DIR / "demo-tokens.env"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="accord", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve the HTTP API under gunicorn (loads the demo into an empty store)")
+    serve.add_argument("--workers", type=int, default=None, help="gunicorn worker processes")
+    serve.add_argument("--no-demo", action="store_true", help="do not load the demo plan into an empty store")
+    serve.set_defaults(func=serve_command)
+
+    users = commands.add_parser("users", help="manage users and their bearer tokens")
+    user_commands = users.add_subparsers(dest="users_command", required=True, metavar="USERS_COMMAND")
+    add = user_commands.add_parser("add", help="create a user and print its token once, alone on the last line")
+    add.add_argument("--name", required=True)
+    add.add_argument("--agency", required=True)
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.set_defaults(func=users_add)
+
+    demo = commands.add_parser("demo", help="load the demo plan now and print its users' tokens")
+    demo.add_argument("--plan", type=Path, default=None, help="a plan in the demo JSON format")
+    demo.set_defaults(func=demo_command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args, Settings.from_env()) or 0)
+    except DomainError as error:
+        print(f"accord: {error}", file=sys.stderr)
+        return 2
+
+
+def users_add(args: argparse.Namespace, settings: Settings) -> None:
+    system = bootstrap(settings)
+    try:
+        user_id, token = system.app.add_user(name=args.name, agency=args.agency, role=args.role)
+    finally:
+        system.close()
+    print(f"user {user_id} ({args.role}, {args.agency}); its token, shown only now:", file=sys.stderr)
+    print(token)
+
+
+def demo_command(args: argparse.Namespace, settings: Settings) -> None:
+    system = bootstrap(settings)
+    try:
+        print_demo_tokens(load_demo_tokens(system, args.plan))
+    finally:
+        system.close()
+
+
+def load_demo_tokens(system: Any, plan: Path | None = None) -> dict[str, str]:
+    from service.demo import load_demo
+
+    print("Loading the demo plan (Shropshire, 2011) with months of back-dated updates...", file=sys.stderr)
+    tokens = load_demo(system.app, plan)
+    DEMO_TOKENS.parent.mkdir(parents=True, exist_ok=True)
+    DEMO_TOKENS.write_text("".join(f"export {name}={token}\n" for name, token in tokens.items()))
+    DEMO_TOKENS.chmod(0o600)
+    return tokens
+
+
+def print_demo_tokens(tokens: dict[str, str]) -> None:
+    print("\nDemo users (tokens shown once; also saved to var/demo-tokens.env, readable only by you):")
+    for name, token in tokens.items():
+        print(f"  {name}={token}")
+    print()
+
+
+def serve_command(args: argparse.Namespace, settings: Settings) -> None:
+    # Build, check and close everything before gunicorn forks: each worker builds its own (psycopg pools
+    # are not fork-safe).
+    system = bootstrap(settings)
+    try:
+        if settings.load_demo and not args.no_demo and system.app.is_empty():
+            print_demo_tokens(load_demo_tokens(system))
+    finally:
+        system.close()
+    run_gunicorn(settings, workers=args.workers)
+
+
+def run_gunicorn(settings: Settings, workers: int | None) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from api import create_app
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{settings.host}:{settings.port}")
+            self.cfg.set("workers", workers or int(os.environ.get("WEB_CONCURRENCY", "1")))
+            self.cfg.set("threads", 4)
+            self.cfg.set("accesslog", None)
+
+        def load(self) -> Any:
+            return create_app(settings)
+
+    print(f"Accord is serving on http://{settings.host}:{settings.port}/ (Ctrl-C stops it)", file=sys.stderr)
+    Server().run()

@@ -97,7 +97,7 @@ class Action(Aggregate):
         self.check_effective_date(effective_date, today)
         self.check_open_or_reopening(status, reason)
         self.check_due_date_change_has_reason(due_date, reason)
-        common = {"update_id": update_id, "effective_date": effective_date, "actor": actor.as_actor()}
+        common: dict[str, Any] = {"update_id": update_id, "effective_date": effective_date, "actor": actor.as_actor()}
         if status:
             self.change_status(status=status, reason=reason, **common)
         if rag:

@@ -23,15 +23,15 @@ class CurrentStatusView(SqlView):
             "CREATE TABLE IF NOT EXISTS {p}_recommendations (id TEXT PRIMARY KEY, plan_id TEXT NOT NULL,"
             " seq INTEGER NOT NULL, number TEXT NOT NULL, text TEXT NOT NULL, timescale TEXT NOT NULL,"
             " kind TEXT NOT NULL, reference TEXT, outcomes TEXT NOT NULL, measures TEXT NOT NULL)",
-            "CREATE INDEX IF NOT EXISTS {p}_recommendations_plan ON {p}_recommendations (plan_id, seq)",
+            "CREATE INDEX IF NOT EXISTS {i}_recommendations_plan ON {p}_recommendations (plan_id, seq)",
             "CREATE TABLE IF NOT EXISTS {p}_actions (id TEXT PRIMARY KEY, plan_id TEXT NOT NULL,"
             " recommendation_id TEXT NOT NULL, raised_at TEXT NOT NULL, number TEXT NOT NULL,"
             " description TEXT NOT NULL, lead_agency TEXT NOT NULL, lead_person TEXT,"
             " contributing_agencies TEXT NOT NULL, due_date TEXT, due_label TEXT, cost TEXT,"
             " start_date TEXT NOT NULL, status TEXT NOT NULL, rag TEXT, last_update TEXT,"
             " as_of TEXT NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL)",
-            "CREATE INDEX IF NOT EXISTS {p}_actions_plan ON {p}_actions (plan_id, raised_at)",
-            "CREATE INDEX IF NOT EXISTS {p}_actions_lead ON {p}_actions (lead_agency, raised_at)",
+            "CREATE INDEX IF NOT EXISTS {i}_actions_plan ON {p}_actions (plan_id, raised_at)",
+            "CREATE INDEX IF NOT EXISTS {i}_actions_lead ON {p}_actions (lead_agency, raised_at)",
         ]
 
     # Writing: one event, one read-model change.

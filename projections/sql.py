@@ -22,25 +22,30 @@ class SqlView:
 
     prefix = ""
     is_postgres = False
+    datastore: Any  # Given by the SQLite or PostgreSQL tracking recorder this is mixed into.
 
     def ddl(self) -> list[str]:
         raise NotImplementedError
 
     def create_table(self) -> None:
         super().create_table()  # type: ignore[misc]
-        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+        with self.datastore.transaction(commit=True) as c:
             for statement in self.ddl():
                 c.execute(self.sql(statement))
 
     def sql(self, text: str) -> str:
-        text = text.replace("{p}", self.prefix)
-        return _NAMED.sub(r"%(\1)s", text) if self.is_postgres else text
+        """`{p}` prefixes a table name (schema-qualified on PostgreSQL), `{i}` an index name."""
+        if not self.is_postgres:
+            return text.replace("{p}", self.prefix).replace("{i}", self.prefix)
+        schema = self.datastore.schema
+        text = text.replace("{p}", f'"{schema}".{self.prefix}').replace("{i}", self.prefix)
+        return _NAMED.sub(r"%(\1)s", text)
 
     def execute(self, c: Any, text: str, params: dict[str, Any] | None = None) -> None:
         c.execute(self.sql(text), params or {})
 
     def fetchall(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        with self.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
+        with self.datastore.transaction(commit=False) as c:
             self.execute(c, text, params)
             return [dict(row) for row in c.fetchall()]
 
@@ -50,10 +55,10 @@ class SqlView:
 
     def write(self, events: Iterable[Any], tracking: Any) -> None:
         """Apply a batch of events and record the position reached, in one transaction."""
-        with self.datastore.transaction(commit=True) as c:  # type: ignore[attr-defined]
+        with self.datastore.transaction(commit=True) as c:
             for domain_event in events:
                 self.apply(domain_event, c)
-            self._insert_tracking(c, tracking)  # type: ignore[attr-defined]
+            self._insert_tracking(c, tracking)
 
     def apply(self, domain_event: Any, c: Any) -> None:
         raise NotImplementedError

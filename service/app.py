@@ -182,7 +182,7 @@ class Accord(Application[UUID]):
 
     def authenticate(self, token: str) -> Principal | None:
         try:
-            user = self.repository.get(User.create_id(hash_token(token)))
+            user: User = self.repository.get(User.create_id(hash_token(token)))
         except AggregateNotFoundError:
             return None
         if user.revoked:
@@ -206,7 +206,7 @@ class Accord(Application[UUID]):
 
     def get(self, cls: type[Any], aggregate_id: UUID) -> Any:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Any = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"no such {cls.__name__.lower()}") from None
         if not isinstance(aggregate, cls):

@@ -36,7 +36,11 @@ def bootstrap(settings: Settings | None = None, clock: Callable[[], datetime] | 
     )
     current = construct_view(CurrentStatusView, CurrentStatus.name, settings.eventsourcing_env(CurrentStatus.name))
     catch_up = CatchUp(app, [CurrentStatus(current)])
-    # In-process: each save catches the projections up before the response, so clients read their writes.
-    app.after_save = lambda position: catch_up.run_all()
+
+    def catch_up_in_process(position: int) -> None:
+        """Each save catches the projections up before the response, so clients read their own writes."""
+        catch_up.run_all()
+
+    app.after_save = catch_up_in_process
     catch_up.run_all()
     return System(settings=settings, app=app, current=current, catch_up=catch_up)

@@ -56,7 +56,8 @@ class Settings:
 
 def sqlite_path(url: str) -> Path:
     if not url.startswith("sqlite:///"):
-        raise ValueError(f"ACCORD_DATABASE_URL must start with sqlite:/// or postgresql://, not {url.split(':')[0]}")
+        scheme = url.split(":", maxsplit=1)[0]
+        raise ValueError(f"ACCORD_DATABASE_URL must start with sqlite:/// or postgresql://, not {scheme}")
     path = Path(url.removeprefix("sqlite:///"))
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
