@@ -27,4 +27,12 @@ def readyz() -> Any:
     except Exception as error:
         log.warning("event store not ready: %s", type(error).__name__)
         return problem(503, "Service Unavailable", "the event store does not answer")
+    if system.settings.redis_url:
+        from redis import Redis
+
+        try:
+            Redis.from_url(system.settings.redis_url, socket_timeout=2).ping()
+        except Exception as error:
+            log.warning("redis not ready: %s", type(error).__name__)
+            return problem(503, "Service Unavailable", "Redis does not answer")
     return {"status": "ready", "position": system.app.recorder.max_notification_id() or 0}

@@ -34,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--role", required=True, choices=ROLES)
     add.set_defaults(func=users_add)
 
+    worker = commands.add_parser("worker", help="run one RQ worker that builds the projections (stops on SIGTERM)")
+    worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    worker.set_defaults(func=worker_command)
+
     demo = commands.add_parser("demo", help="load the demo plan now and print its users' tokens")
     demo.add_argument("--plan", type=Path, default=None, help="a plan in the demo JSON format")
     demo.set_defaults(func=demo_command)
@@ -83,6 +87,12 @@ def print_demo_tokens(tokens: dict[str, str]) -> None:
     for name, token in tokens.items():
         print(f"  {name}={token}")
     print()
+
+
+def worker_command(args: argparse.Namespace, settings: Settings) -> None:
+    from workers.worker import run_worker
+
+    run_worker(settings, burst=args.burst)
 
 
 def serve_command(args: argparse.Namespace, settings: Settings) -> None:

@@ -30,6 +30,8 @@ class SqlView:
     def create_table(self) -> None:
         super().create_table()  # type: ignore[misc]
         with self.datastore.transaction(commit=True) as c:
+            if self.is_postgres:  # Several processes may start at once: create tables one at a time.
+                c.execute("SELECT pg_advisory_xact_lock(hashtext('accord-ddl'))")
             for statement in self.ddl():
                 c.execute(self.sql(statement))
 

@@ -25,8 +25,14 @@ class System:
         self.current.datastore.close()
 
 
-def bootstrap(settings: Settings | None = None, clock: Callable[[], datetime] | None = None) -> System:
-    """Build everything; connect nothing until called (never at import time, never before a fork)."""
+def bootstrap(
+    settings: Settings | None = None, clock: Callable[[], datetime] | None = None, *, in_process: bool | None = None
+) -> System:
+    """Build everything; connect nothing until called (never at import time, never before a fork).
+
+    Projections run in this process unless Redis is configured, in which case saves nudge the
+    `accord worker` processes instead (a worker builds its system with in_process=False).
+    """
     settings = settings or Settings.from_env()
     app = Accord(
         settings.eventsourcing_env(),
@@ -36,11 +42,17 @@ def bootstrap(settings: Settings | None = None, clock: Callable[[], datetime] | 
     )
     current = construct_view(CurrentStatusView, CurrentStatus.name, settings.eventsourcing_env(CurrentStatus.name))
     catch_up = CatchUp(app, [CurrentStatus(current)])
+    if settings.redis_url:
+        from workers.queue import nudge, projection_queue
 
-    def catch_up_in_process(position: int) -> None:
-        """Each save catches the projections up before the response, so clients read their own writes."""
+        queue = projection_queue(settings.redis_url, settings.queue)
+        app.after_save = lambda position: nudge(queue, catch_up.projections)
+    elif in_process is not False:
+
+        def catch_up_in_process(position: int) -> None:
+            """Each save catches the projections up before the response, so clients read their own writes."""
+            catch_up.run_all()
+
+        app.after_save = catch_up_in_process
         catch_up.run_all()
-
-    app.after_save = catch_up_in_process
-    catch_up.run_all()
     return System(settings=settings, app=app, current=current, catch_up=catch_up)

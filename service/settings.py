@@ -22,6 +22,7 @@ class Settings:
     timezone: str = "Europe/London"
     max_body_bytes: int = 64 * 1024
     load_demo: bool = True
+    queue: str = "accord-projections"
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -38,6 +39,7 @@ class Settings:
             timezone=env.get("ACCORD_TIMEZONE") or defaults.timezone,
             max_body_bytes=int(env.get("ACCORD_MAX_BODY_BYTES") or defaults.max_body_bytes),
             load_demo=(env.get("ACCORD_DEMO") or "yes").lower() not in ("0", "no", "false", "off"),
+            queue=env.get("ACCORD_QUEUE") or defaults.queue,
         )
 
     @property

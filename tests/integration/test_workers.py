@@ -1,0 +1,90 @@
+"""With ACCORD_REDIS_URL set, the API only writes and nudges; real `accord worker` processes build the views."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis import Redis
+
+from api import create_app
+from service.bootstrap import bootstrap
+from service.settings import Settings
+
+ACCORD = str(Path(sys.executable).with_name("accord"))
+pytestmark = [pytest.mark.postgres, pytest.mark.parametrize("database_url", ["postgres"], indirect=True)]
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return os.environ.get("ACCORD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def queue_settings(database_url: str, redis_url: str) -> Iterator[Settings]:
+    settings = Settings(database_url=database_url, redis_url=redis_url, queue=f"accord-test-{uuid.uuid4().hex[:8]}")
+    yield settings
+    redis = Redis.from_url(redis_url)
+    for key in redis.scan_iter(f"*{settings.queue}*"):
+        redis.delete(key)
+
+
+def start_worker(settings: Settings, tmp_path: Path) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "ACCORD_DATABASE_URL": settings.database_url,
+        "ACCORD_REDIS_URL": settings.redis_url or "",
+        "ACCORD_QUEUE": settings.queue,
+    }
+    return subprocess.Popen([ACCORD, "worker"], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+
+
+def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, "the view did not catch up"
+        time.sleep(0.1)
+    return result
+
+
+def test_worker_builds_the_views_the_api_reads(queue_settings: Settings, tmp_path: Path) -> None:
+    system = bootstrap(queue_settings)
+    client = create_app(system=system).test_client()
+    _, token = system.app.add_user(name="Coordinator", agency="lscb", role="coordinator")
+    headers = {"Authorization": f"Bearer {token}"}
+    plan = client.post("/api/v1/plans", json={"title": "T", "source": "S", "owner_agency": "lscb"}, headers=headers)
+    assert plan.status_code == 201
+    plan_url = f"/api/v1/plans/{plan.json['id']}"
+    assert client.get(plan_url, headers=headers).status_code == 404  # Written, not yet projected: no worker runs.
+
+    worker = start_worker(queue_settings, tmp_path)
+    try:
+        eventually(lambda: client.get(plan_url, headers=headers).status_code == 200)
+        rec = client.post(
+            f"{plan_url}/recommendations", json={"number": "1", "text": "t", "timescale": "now"}, headers=headers
+        )
+        eventually(lambda: client.get(plan_url, headers=headers).json["recommendations"])
+        assert client.get(plan_url, headers=headers).json["recommendations"][0]["id"] == rec.json["id"]
+        assert client.get("/readyz").status_code == 200
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=30) == 0, worker.stderr.read() if worker.stderr else ""
+        system.close()
+
+
+def test_worker_refuses_to_start_without_redis(database_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "ACCORD_DATABASE_URL": database_url}
+    env.pop("ACCORD_REDIS_URL", None)
+    result = subprocess.run(
+        [ACCORD, "worker"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode != 0
+    assert "ACCORD_REDIS_URL" in result.stderr

@@ -1,0 +1,41 @@
+"""`accord worker`: one RQ worker for the projection queue, with a catch-up at start and on a timer."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from rq import SimpleWorker
+
+from service.bootstrap import bootstrap
+from service.settings import Settings
+from workers import jobs
+from workers.queue import nudge, projection_queue
+
+log = logging.getLogger(__name__)
+
+
+def run_worker(settings: Settings, catch_up_seconds: float = 10.0, burst: bool = False) -> None:
+    if not settings.redis_url:
+        raise SystemExit("accord worker needs ACCORD_REDIS_URL (without it, the server runs projections itself)")
+    system = bootstrap(settings, in_process=False)
+    jobs.use_system(system)
+    queue = projection_queue(settings.redis_url, settings.queue)
+    names = list(system.catch_up.projections)
+    nudge(queue, names)  # Catch up on start: whatever happened while no worker ran.
+    stop = threading.Event()
+
+    def tick() -> None:
+        # A nudge lost in Redis (or a flushed Redis) only delays a view until the next tick.
+        while not stop.wait(catch_up_seconds):
+            nudge(queue, names)
+
+    threading.Thread(target=tick, name="accord-catch-up-timer", daemon=True).start()
+    try:
+        # SimpleWorker runs jobs in this process, sharing its connections: no fork per job.
+        SimpleWorker([queue], connection=queue.connection, serializer=queue.serializer).work(
+            burst=burst, logging_level="INFO"
+        )
+    finally:
+        stop.set()
+        system.close()
