@@ -39,8 +39,7 @@ def problem(
     }
     if errors is not None:
         body["errors"] = errors
-    response = Response(json.dumps(body), status=status, mimetype=PROBLEM, headers=headers)
-    return response
+    return Response(json.dumps(body) + "\n", status=status, mimetype=PROBLEM, headers=headers)
 
 
 def flatten(messages: Any) -> dict[str, list[str]]:

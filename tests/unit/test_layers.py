@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -32,3 +33,16 @@ def test_domain_imports_no_infrastructure() -> None:
 
 def test_domain_modules_exist_to_check() -> None:
     assert {"action.py", "plan.py", "user.py"} <= {p.name for p in DOMAIN.glob("*.py")}
+
+
+def test_no_code_updates_or_deletes_a_stored_event() -> None:
+    """Stored events are forever: nothing of ours writes to an events table but by appending."""
+    root = DOMAIN.parent
+    pattern = re.compile(r"(UPDATE|DELETE\s+FROM|TRUNCATE|DROP\s+TABLE)\s+[\w\".]*events", re.IGNORECASE)
+    offenders = [
+        f"{path.relative_to(root)}: {match.group(0)}"
+        for folder in ("domain", "service", "projections", "workers", "api", "cli")
+        for path in (root / folder).rglob("*.py")
+        for match in pattern.finditer(path.read_text())
+    ]
+    assert offenders == []
