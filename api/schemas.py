@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from domain.action import RAGS, STATUSES
 from domain.plan import KINDS, RECOMMENDATION
+from domain.timeline import RAGS, STATUSES
 
 SHORT = validate.Length(min=1, max=500)
 LONG = validate.Length(min=1, max=20_000)

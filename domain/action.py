@@ -8,21 +8,13 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import ActionClosed, NotPermitted, RuleViolated
+from domain.errors import ActionClosed, NotFound, NotPermitted, RuleViolated
 from domain.principals import EDITOR, Principal
+from domain.timeline import CLOSED, IN_PROGRESS, LEAD, UPDATE, Fact, fold, initial_state
 
-NOT_STARTED, IN_PROGRESS, COMPLETED, WITHDRAWN = "not_started", "in_progress", "completed", "withdrawn"
-STATUSES = (NOT_STARTED, IN_PROGRESS, COMPLETED, WITHDRAWN)
-CLOSED = (COMPLETED, WITHDRAWN)
-RAGS = ("red", "amber", "green", "blue")
 # What an editor of a contributing (not leading) agency may report.
 CONTRIBUTOR_FIELDS = frozenset({"progress", "impact", "evidence"})
 UPDATE_FIELDS = ("progress", "status", "rag", "due_date", "impact", "evidence")
-
-
-def supersedes(candidate: date, current: date | None) -> bool:
-    """Updates apply in (effective_date, recorded_at) order: a later recording wins a tie."""
-    return current is None or candidate >= current
 
 
 class Action(Aggregate):
@@ -49,17 +41,38 @@ class Action(Aggregate):
         self.recommendation_id = recommendation_id
         self.number = number
         self.description = description
-        self.lead_agency = lead_agency
-        self.lead_person = lead_person
-        self.contributing_agencies = [a for a in contributing_agencies if a != lead_agency]
-        self.due_date = due_date
-        self.due_label = due_label
         self.cost = cost
         self.start_date = effective_date
-        self.status = NOT_STARTED
-        self.rag: str | None = None
-        self.last_progress: dict[str, Any] | None = None
-        self.as_of: dict[str, date] = {}
+        self.initial = initial_state(
+            lead_agency=lead_agency,
+            lead_person=lead_person,
+            contributing_agencies=[a for a in contributing_agencies if a != lead_agency],
+            due_date=due_date,
+            due_label=due_label,
+        )
+        self.facts: dict[str, Fact] = {}
+        self.refresh()
+
+    # The current state: every fact not retracted, applied in (effective_date, recorded) order.
+
+    def refresh(self) -> None:
+        state = fold(self.initial, self.facts.values())
+        self.status: str = state["status"]
+        self.rag: str | None = state["rag"]
+        self.due_date: date | None = state["due_date"]
+        self.due_label: str | None = state["due_label"]
+        self.lead_agency: str = state["lead_agency"]
+        self.lead_person: str | None = state["lead_person"]
+        self.contributing_agencies: list[str] = state["contributing_agencies"]
+        self.last_progress: dict[str, Any] | None = state["last_update"]
+
+    def note(self, update_id: str, kind: str, effective_date: date, actor: dict[str, Any], **values: Any) -> None:
+        """Add one event's values to the fact of the update it belongs to."""
+        fact = self.facts.setdefault(
+            update_id, Fact(update_id, kind, self.version + 1, effective_date, actor["agency"])
+        )
+        fact.values.update(values)
+        self.refresh()
 
     # Commands: check the rules, then record the events.
 
@@ -115,6 +128,7 @@ class Action(Aggregate):
         self,
         *,
         actor: Principal,
+        update_id: str,
         lead_agency: str,
         lead_person: str | None,
         contributing_agencies: list[str],
@@ -124,12 +138,21 @@ class Action(Aggregate):
         actor.check_may_manage_plans()
         self.check_effective_date(effective_date, today)
         self.reassign_lead(
+            update_id=update_id,
             lead_agency=lead_agency,
             lead_person=lead_person,
             contributing_agencies=[a for a in contributing_agencies if a != lead_agency],
             effective_date=effective_date,
             actor=actor.as_actor(),
         )
+
+    def retract_update(self, *, actor: Principal, update_id: str, reason: str) -> None:
+        """Treat an update as entered in error from now on; it stays in history, marked."""
+        fact = self.facts.get(update_id)
+        if fact is None or fact.kind != UPDATE:
+            raise NotFound("no such update on this action")
+        self.check_may_retract(actor, fact)
+        self.retract(update_id=update_id, reason=reason, actor=actor.as_actor())
 
     # Rules.
 
@@ -149,6 +172,13 @@ class Action(Aggregate):
                 )
             return
         raise NotPermitted("only the lead agency, a contributing agency or a coordinator may update this action")
+
+    @staticmethod
+    def check_may_retract(actor: Principal, fact: Fact) -> None:
+        if fact.retracted:
+            raise RuleViolated("this update is already retracted", field="update_id")
+        if not (actor.is_coordinator or (actor.role == EDITOR and actor.agency == fact.agency)):
+            raise NotPermitted("only the update's own agency or a coordinator may retract it")
 
     def check_effective_date(self, effective_date: date, today: date) -> None:
         if effective_date > today:
@@ -172,21 +202,17 @@ class Action(Aggregate):
         if due_date and not reason:
             raise RuleViolated("a revised due date needs a reason", field="reason")
 
-    # Events: each applies one recorded fact, in effective-date order where it matters.
+    # Events: each adds what it says to its update's fact; the fold decides what shows.
 
     @event("StatusChanged")
     def change_status(
         self, *, update_id: str, status: str, reason: str | None, effective_date: date, actor: dict[str, Any]
     ) -> None:
-        if supersedes(effective_date, self.as_of.get("status")):
-            self.status = status
-            self.as_of["status"] = effective_date
+        self.note(update_id, UPDATE, effective_date, actor, status=status)
 
     @event("RagRated")
     def rate(self, *, update_id: str, rag: str, effective_date: date, actor: dict[str, Any]) -> None:
-        if supersedes(effective_date, self.as_of.get("rag")):
-            self.rag = rag
-            self.as_of["rag"] = effective_date
+        self.note(update_id, UPDATE, effective_date, actor, rag=rag)
 
     @event("DueDateRevised")
     def revise_due_date(  # noqa: PLR0913
@@ -199,42 +225,44 @@ class Action(Aggregate):
         effective_date: date,
         actor: dict[str, Any],
     ) -> None:
-        if supersedes(effective_date, self.as_of.get("due_date")):
-            self.due_date = due_date
-            self.due_label = due_label
-            self.as_of["due_date"] = effective_date
+        self.note(update_id, UPDATE, effective_date, actor, due_date=due_date, due_label=due_label)
 
     @event("ProgressReported")
     def report_progress(self, *, update_id: str, text: str, effective_date: date, actor: dict[str, Any]) -> None:
-        if supersedes(effective_date, self.as_of.get("progress")):
-            self.last_progress = {"text": text, "effective_date": effective_date}
-            self.as_of["progress"] = effective_date
+        self.note(update_id, UPDATE, effective_date, actor, progress=text)
 
     @event("ImpactRecorded")
     def record_impact(self, *, update_id: str, text: str, effective_date: date, actor: dict[str, Any]) -> None:
-        pass  # Impact is history only: it changes no current-state field.
+        self.note(update_id, UPDATE, effective_date, actor)  # History only: no current-state field.
 
     @event("EvidenceAdded")
     def add_evidence(
         self, *, update_id: str, items: list[dict[str, Any]], effective_date: date, actor: dict[str, Any]
     ) -> None:
-        pass  # Evidence is history only: it changes no current-state field.
+        self.note(update_id, UPDATE, effective_date, actor)  # History only: no current-state field.
 
     @event("LeadAssigned")
-    def reassign_lead(
+    def reassign_lead(  # noqa: PLR0913
         self,
         *,
+        update_id: str,
         lead_agency: str,
         lead_person: str | None,
         contributing_agencies: list[str],
         effective_date: date,
         actor: dict[str, Any],
     ) -> None:
-        self.lead_agency = lead_agency
-        self.lead_person = lead_person
-        self.contributing_agencies = contributing_agencies
+        self.note(
+            update_id,
+            LEAD,
+            effective_date,
+            actor,
+            lead_agency=lead_agency,
+            lead_person=lead_person,
+            contributing_agencies=contributing_agencies,
+        )
 
-
-def is_overdue(due_date: date | None, status: str, on: date) -> bool:
-    """Overdue: past its due date and neither completed nor withdrawn."""
-    return due_date is not None and due_date < on and status not in CLOSED
+    @event("UpdateRetracted")
+    def retract(self, *, update_id: str, reason: str, actor: dict[str, Any]) -> None:
+        self.facts[update_id].retracted = True
+        self.refresh()

@@ -10,14 +10,24 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
-from domain.action import RAGS, STATUSES, Action, is_overdue, supersedes
+from domain.action import Action
 from domain.plan import Plan
+from domain.timeline import RAGS, STATUSES, is_overdue
+from projections.actions import FACTS_DDL, ActionFolding, encode_state
 from projections.sql import SqlView, dumps, loads
 
 
-class CurrentStatusView(SqlView):
+class CurrentStatusView(ActionFolding, SqlView):
+    tables = {
+        "plans": "id",
+        "recommendations": "id",
+        "actions": "id",
+        "facts": "action_id",
+    }
+
     def ddl(self) -> list[str]:
         return [
+            FACTS_DDL,
             "CREATE TABLE IF NOT EXISTS {p}_plans (id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL,"
             " owner_agency TEXT NOT NULL, created_at TEXT NOT NULL, version INTEGER NOT NULL)",
             "CREATE TABLE IF NOT EXISTS {p}_recommendations (id TEXT PRIMARY KEY, plan_id TEXT NOT NULL,"
@@ -29,7 +39,7 @@ class CurrentStatusView(SqlView):
             " description TEXT NOT NULL, lead_agency TEXT NOT NULL, lead_person TEXT,"
             " contributing_agencies TEXT NOT NULL, due_date TEXT, due_label TEXT, cost TEXT,"
             " start_date TEXT NOT NULL, status TEXT NOT NULL, rag TEXT, last_update TEXT,"
-            " as_of TEXT NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL)",
+            " version INTEGER NOT NULL, updated_at TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS {i}_actions_plan ON {p}_actions (plan_id, raised_at)",
             "CREATE INDEX IF NOT EXISTS {i}_actions_lead ON {p}_actions (lead_agency, raised_at)",
         ]
@@ -83,11 +93,12 @@ class CurrentStatusView(SqlView):
 
     @apply.register
     def _(self, e: Action.Raised, c: Any) -> None:
+        action = self.raised(e, c)
         self.execute(
             c,
             "INSERT INTO {p}_actions VALUES (:id, :plan_id, :recommendation_id, :raised_at, :number, :description,"
             " :lead_agency, :lead_person, :contributing_agencies, :due_date, :due_label, :cost, :start_date,"
-            " 'not_started', NULL, NULL, '{}', :version, :raised_at) ON CONFLICT (id) DO NOTHING",
+            " :status, :rag, :last_update, :version, :raised_at) ON CONFLICT (id) DO NOTHING",
             {
                 "id": str(e.originator_id),
                 "plan_id": str(e.plan_id),
@@ -95,67 +106,24 @@ class CurrentStatusView(SqlView):
                 "raised_at": e.timestamp.isoformat(),
                 "number": e.number,
                 "description": e.description,
-                "lead_agency": e.lead_agency,
-                "lead_person": e.lead_person,
-                "contributing_agencies": dumps([a for a in e.contributing_agencies if a != e.lead_agency]),
-                "due_date": e.due_date.isoformat() if e.due_date else None,
-                "due_label": e.due_label,
                 "cost": e.cost,
                 "start_date": e.effective_date.isoformat(),
                 "version": e.originator_version,
+                **current_fields(action),
             },
         )
 
     @apply.register
-    def _(self, e: Action.StatusChanged, c: Any) -> None:
-        self.update_action(c, e, "status", status=e.status)
-
-    @apply.register
-    def _(self, e: Action.RagRated, c: Any) -> None:
-        self.update_action(c, e, "rag", rag=e.rag)
-
-    @apply.register
-    def _(self, e: Action.DueDateRevised, c: Any) -> None:
-        self.update_action(c, e, "due_date", due_date=e.due_date.isoformat(), due_label=e.due_label)
-
-    @apply.register
-    def _(self, e: Action.ProgressReported, c: Any) -> None:
-        last = {"text": e.text, "effective_date": e.effective_date.isoformat()}
-        self.update_action(c, e, "progress", last_update=dumps(last))
-
-    @apply.register
-    def _(self, e: Action.ImpactRecorded | Action.EvidenceAdded, c: Any) -> None:
-        self.update_action(c, e)
-
-    @apply.register
-    def _(self, e: Action.LeadAssigned, c: Any) -> None:
-        self.update_action(
-            c,
-            e,
-            lead_agency=e.lead_agency,
-            lead_person=e.lead_person,
-            contributing_agencies=dumps(e.contributing_agencies),
-        )
-
-    def update_action(self, c: Any, e: Any, field: str | None = None, **values: Any) -> None:
-        """Bump the version; set `values` if this event supersedes what set `field` before."""
-        self.execute(c, "SELECT as_of FROM {p}_actions WHERE id = :id", {"id": str(e.originator_id)})
-        as_of = loads(c.fetchone()["as_of"])
-        if field:
-            current = as_of.get(field)
-            if supersedes(e.effective_date, date.fromisoformat(current) if current else None):
-                as_of[field] = e.effective_date.isoformat()
-            else:
-                values = {}
-        columns = "".join(f", {name} = :{name}" for name in values)
+    def _(self, e: Action.Event, c: Any) -> None:
+        _, action = self.fold_event(e, c)
+        columns = ", ".join(f"{name} = :{name}" for name in CURRENT_FIELDS)
         self.execute(
             c,
-            f"UPDATE {{p}}_actions SET version = :version, updated_at = :at, as_of = :as_of{columns} WHERE id = :id",
+            f"UPDATE {{p}}_actions SET {columns}, version = :version, updated_at = :at WHERE id = :id",
             {
-                **values,
+                **current_fields(action),
                 "version": e.originator_version,
                 "at": e.timestamp.isoformat(),
-                "as_of": dumps(as_of),
                 "id": str(e.originator_id),
             },
         )
@@ -208,6 +176,35 @@ class CurrentStatusView(SqlView):
         ]
 
 
+CURRENT_FIELDS = (
+    "lead_agency",
+    "lead_person",
+    "contributing_agencies",
+    "due_date",
+    "due_label",
+    "status",
+    "rag",
+    "last_update",
+)
+
+
+def current_fields(action: Action) -> dict[str, Any]:
+    state = encode_state(
+        {
+            "lead_agency": action.lead_agency,
+            "lead_person": action.lead_person,
+            "due_date": action.due_date,
+            "due_label": action.due_label,
+            "status": action.status,
+            "rag": action.rag,
+        }
+    )
+    last = action.last_progress
+    state["contributing_agencies"] = dumps(action.contributing_agencies)
+    state["last_update"] = dumps(encode_state(last)) if last else None
+    return state
+
+
 def action_out(row: dict[str, Any], today: date) -> dict[str, Any]:
     due = date.fromisoformat(row["due_date"]) if row["due_date"] else None
     return {
@@ -249,6 +246,7 @@ class CurrentStatus(Projection[CurrentStatusView]):
     """Projects every event onto the current-status tables."""
 
     name = "current_status"
+    view_class = CurrentStatusView
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         self.view.write([domain_event], tracking)

@@ -1,42 +1,43 @@
-"""One SQL text for SQLite and PostgreSQL: named `:params`, JSON and dates stored as text."""
+"""One SQL text for SQLite and PostgreSQL, and read-model views that write rows and position together.
+
+SQL uses named `:params`, `{p}` for the view's table prefix (schema-qualified on PostgreSQL) and `{i}`
+for index names; JSON and dates are stored as text, so both backends hold the same values.
+"""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 
 T = TypeVar("T")
-
+PROGRESS_DDL = (
+    "CREATE TABLE IF NOT EXISTS {p}_progress"
+    " (prefix TEXT PRIMARY KEY, processed BIGINT NOT NULL, updated_at TEXT NOT NULL)"
+)
 _NAMED = re.compile(r"(?<![:\w]):([a-z_]+)")
+_TRACKING = re.compile(r"\btracking\b")
 
 
-class SqlView:
-    """Mixin for a tracking recorder whose read-model tables live beside its tracking table."""
+class Superseded(Exception):
+    """The view's position moved since the batch was read: another consumer applied it."""
+
+
+class Sql:
+    """Dialect-neutral statements on a library datastore (SQLite or PostgreSQL)."""
 
     prefix = ""
     is_postgres = False
-    datastore: Any  # Given by the SQLite or PostgreSQL tracking recorder this is mixed into.
-
-    def ddl(self) -> list[str]:
-        raise NotImplementedError
-
-    def create_table(self) -> None:
-        super().create_table()  # type: ignore[misc]
-        with self.datastore.transaction(commit=True) as c:
-            if self.is_postgres:  # Several processes may start at once: create tables one at a time.
-                c.execute("SELECT pg_advisory_xact_lock(hashtext('accord-ddl'))")
-            for statement in self.ddl():
-                c.execute(self.sql(statement))
+    datastore: Any
 
     def sql(self, text: str) -> str:
-        """`{p}` prefixes a table name (schema-qualified on PostgreSQL), `{i}` an index name."""
         if not self.is_postgres:
             return text.replace("{p}", self.prefix).replace("{i}", self.prefix)
         schema = self.datastore.schema
@@ -55,29 +56,108 @@ class SqlView:
         rows = self.fetchall(text, params)
         return rows[0] if rows else None
 
-    def write(self, events: Iterable[Any], tracking: Any) -> None:
-        """Apply a batch of events and record the position reached, in one transaction."""
+    def run(self, statements: Sequence[str], params: dict[str, Any] | None = None) -> None:
         with self.datastore.transaction(commit=True) as c:
+            for statement in statements:
+                self.execute(c, statement, params)
+
+
+class SqlView(Sql):
+    """Mixin for a tracking recorder whose read-model tables, prefixed like its tracking table, sit beside it."""
+
+    # Table name -> the columns that order its rows (for verify and rebuild).
+    tables: dict[str, str] = {}
+
+    def ddl(self) -> list[str]:
+        raise NotImplementedError
+
+    def create_table(self) -> None:
+        super().create_table()  # type: ignore[misc]
+        with self.datastore.transaction(commit=True) as c:
+            if self.is_postgres:  # Several processes may start at once: create tables one at a time.
+                c.execute("SELECT pg_advisory_xact_lock(hashtext('accord-ddl'))")
+            for statement in [PROGRESS_DDL, *self.ddl()]:
+                c.execute(self.sql(statement))
+            self.execute(
+                c,
+                "INSERT INTO {p}_progress VALUES (:prefix, 0, :at) ON CONFLICT (prefix) DO NOTHING",
+                {"prefix": self.prefix, "at": now()},
+            )
+
+    def drop(self) -> None:
+        self.run([f"DROP TABLE IF EXISTS {{p}}_{t}" for t in [*self.tables, "progress", "tracking"]])
+
+    def write(self, events: Sequence[Any], tracking: Tracking, expected: int | None = None) -> None:
+        """Apply a batch and record the position reached, in one transaction; exactly once.
+
+        The progress row is updated first: it locks this view against other consumers (a row lock on
+        PostgreSQL, the write lock on SQLite), so the position read next cannot move before commit.
+        """
+        with self.datastore.transaction(commit=True) as c:
+            self.execute(
+                c,
+                "UPDATE {p}_progress SET processed = processed + :n, updated_at = :at WHERE prefix = :prefix",
+                {"n": len(events), "at": now(), "prefix": self.prefix},
+            )
+            if expected is not None and (self._max_tracking_id(tracking.application_name, c) or 0) != expected:  # type: ignore[attr-defined]
+                raise Superseded
             for domain_event in events:
                 self.apply(domain_event, c)
-            self._insert_tracking(c, tracking)
+            self._insert_tracking(c, tracking)  # type: ignore[attr-defined]
+
+    def processed(self) -> int:
+        row = self.fetchone("SELECT processed FROM {p}_progress WHERE prefix = :prefix", {"prefix": self.prefix})
+        return int(row["processed"]) if row else 0
+
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        return self.fetchall(f"SELECT * FROM {{p}}_{table} ORDER BY {self.tables[table]}")
 
     def apply(self, domain_event: Any, c: Any) -> None:
         raise NotImplementedError
 
 
+class SQLiteViewRecorder(SQLiteTrackingRecorder):
+    """The library's SQLite tracking recorder, with a tracking table of the view's own."""
+
+    prefix = ""
+
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.insert_tracking_statement = self._own(self.insert_tracking_statement)
+        self.select_max_tracking_id_statement = self._own(self.select_max_tracking_id_statement)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [self._own(s) for s in super().construct_create_table_statements()]
+
+    def _own(self, statement: str) -> str:
+        return _TRACKING.sub(f"{self.prefix}_tracking", statement)
+
+
+def views_factory(env: dict[str, str]) -> InfrastructureFactory[Any]:
+    """One datastore for every read-model view of this process."""
+    return InfrastructureFactory.construct(Environment("views", {**env, "CREATE_TABLE": "no"}))
+
+
+def construct_view(factory: InfrastructureFactory[Any], base: type[T], prefix: str) -> T:
+    """Build view `base` with tables named `<prefix>_...` on the factory's datastore, creating them if missing."""
+    is_postgres = isinstance(factory, PostgresFactory)
+    if is_postgres:
+        cls = type(base.__name__, (base, PostgresTrackingRecorder), {"prefix": prefix, "is_postgres": True})
+        view = cls(datastore=factory.datastore, tracking_table_name=f"{prefix}_tracking")
+    else:
+        cls = type(base.__name__, (base, SQLiteViewRecorder), {"prefix": prefix, "is_postgres": False})
+        view = cls(datastore=factory.datastore)
+    view.create_table()
+    return cast(T, view)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), default=str)
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
 
 
 def loads(value: str | None) -> Any:
     return json.loads(value) if value else None
-
-
-def construct_view(base: type[T], name: str, env: dict[str, str]) -> T:
-    """Build view `base` on the backend `env` names, its tables prefixed with `name`, created if missing."""
-    factory = InfrastructureFactory.construct(Environment(name, env))
-    is_postgres = isinstance(factory, PostgresFactory)
-    recorder = PostgresTrackingRecorder if is_postgres else SQLiteTrackingRecorder
-    cls = type(base.__name__, (base, recorder), {"prefix": name, "is_postgres": is_postgres})
-    return cast(T, factory.tracking_recorder(cls))

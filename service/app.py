@@ -157,16 +157,23 @@ class Accord(Application[UUID]):
     ) -> Written:
         self.check_agency(lead_agency, "lead_agency")
         self.check_agencies(contributing_agencies, "contributing_agencies")
-        action = self.get(Action, action_id)
+        action, assignment_id = self.get(Action, action_id), uuid4()
         action.assign_lead(
             actor=actor,
+            update_id=str(assignment_id),
             lead_agency=lead_agency,
             lead_person=lead_person,
             contributing_agencies=contributing_agencies,
             effective_date=effective_date or self.today(),
             today=self.today(),
         )
-        return self._save(action, action.id)
+        return self._save(action, assignment_id)
+
+    def retract_update(self, actor: Principal, action_id: UUID, update_id: UUID, *, reason: str) -> Written:
+        """The update is treated as entered in error from now on; it stays in history, marked."""
+        action = self.get(Action, action_id)
+        action.retract_update(actor=actor, update_id=str(update_id), reason=reason)
+        return self._save(action, update_id)
 
     # Users.
 

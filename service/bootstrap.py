@@ -5,24 +5,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from projections.current_status import CurrentStatus, CurrentStatusView
-from projections.runner import CatchUp
-from projections.sql import construct_view
+from projections.current_status import CurrentStatus
+from projections.manager import Projections
+from projections.sql import views_factory
 from service.app import Accord
 from service.settings import Settings
+
+PROJECTIONS: list[type[Any]] = [CurrentStatus]
 
 
 @dataclass
 class System:
     settings: Settings
     app: Accord
-    current: CurrentStatusView
-    catch_up: CatchUp
+    projections: Projections
+
+    @property
+    def current(self) -> Any:
+        return self.projections.view(CurrentStatus.name)
 
     def close(self) -> None:
         self.app.close()
-        self.current.datastore.close()
+        self.projections.factory.close()
 
 
 def bootstrap(
@@ -31,7 +37,7 @@ def bootstrap(
     """Build everything; connect nothing until called (never at import time, never before a fork).
 
     Projections run in this process unless Redis is configured, in which case saves nudge the
-    `accord worker` processes instead (a worker builds its system with in_process=False).
+    `accord worker` processes instead. `in_process=False` builds without running them at all.
     """
     settings = settings or Settings.from_env()
     app = Accord(
@@ -40,19 +46,18 @@ def bootstrap(
         timezone=settings.timezone,
         clock=clock or (lambda: datetime.now(UTC)),
     )
-    current = construct_view(CurrentStatusView, CurrentStatus.name, settings.eventsourcing_env(CurrentStatus.name))
-    catch_up = CatchUp(app, [CurrentStatus(current)])
+    projections = Projections(app, views_factory(settings.eventsourcing_env("views")), PROJECTIONS)
     if settings.redis_url:
         from workers.queue import nudge, projection_queue
 
         queue = projection_queue(settings.redis_url, settings.queue)
-        app.after_save = lambda position: nudge(queue, catch_up.projections)
+        app.after_save = lambda position: nudge(queue, projections.names)
     elif in_process is not False:
 
         def catch_up_in_process(position: int) -> None:
             """Each save catches the projections up before the response, so clients read their own writes."""
-            catch_up.run_all()
+            projections.catch_up_all()
 
         app.after_save = catch_up_in_process
-        catch_up.run_all()
-    return System(settings=settings, app=app, current=current, catch_up=catch_up)
+        projections.catch_up_all()
+    return System(settings=settings, app=app, projections=projections)

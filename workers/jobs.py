@@ -20,4 +20,4 @@ def use_system(system: System) -> None:
 def catch_up(projection: str) -> int:
     if _system is None:
         raise RuntimeError("the worker has not built its system; run jobs with `accord worker`")
-    return _system.catch_up.run(projection)
+    return _system.projections.catch_up(projection)

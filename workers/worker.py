@@ -21,7 +21,7 @@ def run_worker(settings: Settings, catch_up_seconds: float = 10.0, burst: bool =
     system = bootstrap(settings, in_process=False)
     jobs.use_system(system)
     queue = projection_queue(settings.redis_url, settings.queue)
-    names = list(system.catch_up.projections)
+    names = system.projections.names
     nudge(queue, names)  # Catch up on start: whatever happened while no worker ran.
     stop = threading.Event()
 

@@ -7,9 +7,10 @@ from uuid import uuid4
 
 import pytest
 
-from domain.action import Action, is_overdue
+from domain.action import Action
 from domain.errors import ActionClosed, NotPermitted, RuleViolated
 from domain.principals import Principal
+from domain.timeline import is_overdue
 
 TODAY = date(2026, 11, 25)
 COORDINATOR = Principal("u1", "Coordinator", "lscb", "coordinator")
