@@ -11,7 +11,7 @@ from service.settings import Settings
 
 
 def create_app(settings: Settings | None = None, system: System | None = None) -> Flask:
-    from api import actions, auth, errors, health, plans
+    from api import actions, auth, consistency, errors, health, plans
     from api.spec import make_api
 
     app = Flask(__name__)
@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     api = make_api(app)
     errors.init_app(app)
     auth.init_app(app)
+    consistency.init_app(app)
     app.register_blueprint(health.blp)
     for module in (plans, actions):
         api.register_blueprint(module.blp)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cli import projections
 from domain.errors import DomainError
 from domain.principals import ROLES
 from service.bootstrap import bootstrap
@@ -37,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run one RQ worker that builds the projections (stops on SIGTERM)")
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     worker.set_defaults(func=worker_command)
+
+    projections.add_commands(commands)
 
     demo = commands.add_parser("demo", help="load the demo plan now and print its users' tokens")
     demo.add_argument("--plan", type=Path, default=None, help="a plan in the demo JSON format")

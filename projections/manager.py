@@ -8,6 +8,7 @@ recorders cannot be subscribed to and a PostgreSQL NOTIFY can be lost, so pollin
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -18,7 +19,7 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.persistence import InfrastructureFactory, PersistenceError, Tracking
 
-from projections.sql import Sql, SqlView, Superseded, construct_view, now
+from projections.sql import Sql, SqlView, Superseded, construct_view, now, one_at_a_time
 
 log = logging.getLogger(__name__)
 RUNNING, STOPPED = "running", "stopped"
@@ -34,6 +35,10 @@ class Registry(Sql):
     def __init__(self, factory: InfrastructureFactory[Any]) -> None:
         self.datastore = factory.datastore  # type: ignore[attr-defined]
         self.is_postgres = type(factory).__module__ == "eventsourcing.postgres"
+        with one_at_a_time(factory):
+            self.create()
+
+    def create(self) -> None:
         self.run(
             [
                 "CREATE TABLE IF NOT EXISTS {p}_projections (name TEXT PRIMARY KEY, generation INTEGER NOT NULL,"
@@ -87,6 +92,7 @@ class Projections:
     _views: dict[str, tuple[float, int, Any]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._lock = threading.RLock()
         self.registry = Registry(self.factory)
         self.by_name = {cls.name: cls for cls in self.classes}
 
@@ -98,13 +104,14 @@ class Projections:
 
     def view(self, name: str) -> Any:
         """The live generation's view (re-read from the registry at most every REGISTRY_TTL seconds)."""
-        checked, generation, view = self._views.get(name, (0.0, 0, None))
-        if time.monotonic() - checked > REGISTRY_TTL:
-            live = self.registry.get(name)["generation"]
-            if live != generation:
-                view = self.construct(name, live)
-            self._views[name] = (time.monotonic(), live, view)
-        return view
+        with self._lock:
+            checked, generation, view = self._views.get(name, (0.0, 0, None))
+            if time.monotonic() - checked > REGISTRY_TTL:
+                live = self.registry.get(name)["generation"]
+                if live != generation:
+                    view = self.construct(name, live)
+                self._views[name] = (time.monotonic(), live, view)
+            return view
 
     def construct(self, name: str, generation: int | str) -> Any:
         return construct_view(self.factory, self.by_name[name].view_class, f"{name}_{generation}")

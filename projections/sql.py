@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -74,8 +75,6 @@ class SqlView(Sql):
     def create_table(self) -> None:
         super().create_table()  # type: ignore[misc]
         with self.datastore.transaction(commit=True) as c:
-            if self.is_postgres:  # Several processes may start at once: create tables one at a time.
-                c.execute("SELECT pg_advisory_xact_lock(hashtext('accord-ddl'))")
             for statement in [PROGRESS_DDL, *self.ddl()]:
                 c.execute(self.sql(statement))
             self.execute(
@@ -147,8 +146,23 @@ def construct_view(factory: InfrastructureFactory[Any], base: type[T], prefix: s
     else:
         cls = type(base.__name__, (base, SQLiteViewRecorder), {"prefix": prefix, "is_postgres": False})
         view = cls(datastore=factory.datastore)
-    view.create_table()
+    with one_at_a_time(factory):
+        view.create_table()
     return cast(T, view)
+
+
+@contextmanager
+def one_at_a_time(factory: InfrastructureFactory[Any]) -> Iterator[None]:
+    """Several processes may start at once, and PostgreSQL's CREATE TABLE IF NOT EXISTS races: serialise."""
+    if not isinstance(factory, PostgresFactory):
+        yield
+        return
+    with factory.datastore.get_connection() as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext('accord-ddl'))")
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext('accord-ddl'))")
 
 
 def now() -> str:

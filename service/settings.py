@@ -23,6 +23,8 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     load_demo: bool = True
     queue: str = "accord-projections"
+    wait_seconds: float = 2.0
+    stall_seconds: float = 120.0
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -40,6 +42,8 @@ class Settings:
             max_body_bytes=int(env.get("ACCORD_MAX_BODY_BYTES") or defaults.max_body_bytes),
             load_demo=(env.get("ACCORD_DEMO") or "yes").lower() not in ("0", "no", "false", "off"),
             queue=env.get("ACCORD_QUEUE") or defaults.queue,
+            wait_seconds=float(env.get("ACCORD_WAIT_SECONDS") or defaults.wait_seconds),
+            stall_seconds=float(env.get("ACCORD_STALL_SECONDS") or defaults.stall_seconds),
         )
 
     @property

@@ -1,0 +1,188 @@
+"""Running the projections: exactly once, poison events stop loudly, skip, rebuild, verify, lag and metrics."""
+
+from __future__ import annotations
+
+import threading
+from functools import singledispatchmethod
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.projection import Projection
+
+from api import create_app
+from domain.plan import Plan
+from domain.principals import Principal
+from projections.current_status import CurrentStatus
+from projections.manager import Projections
+from projections.sql import SqlView, views_factory
+from service.bootstrap import System, bootstrap
+from service.settings import Settings
+from tests.conftest import BACKENDS
+
+pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+COORDINATOR = Principal("u1", "Coordinator", "lscb", "coordinator")
+
+
+class FussyView(SqlView):
+    """A view that cannot apply plans titled 'poison' (as a projection with a bug would fail)."""
+
+    tables = {"titles": "id"}
+
+    def ddl(self) -> list[str]:
+        return ["CREATE TABLE IF NOT EXISTS {p}_titles (id TEXT PRIMARY KEY, title TEXT NOT NULL)"]
+
+    @singledispatchmethod
+    def apply(self, domain_event: Any, c: Any) -> None:
+        pass
+
+    @apply.register
+    def _(self, e: Plan.Created, c: Any) -> None:
+        if e.title == "poison":
+            raise ValueError("cannot apply this one")
+        self.execute(c, "INSERT INTO {p}_titles VALUES (:id, :t)", {"id": str(e.originator_id), "t": e.title})
+
+
+class Fussy(Projection[FussyView]):
+    name = "fussy"
+    view_class = FussyView
+
+
+@pytest.fixture
+def quiet_system(settings: Settings) -> Any:
+    """A system whose saves do not catch the projections up, so tests drive the consumers."""
+    system = bootstrap(settings, in_process=False)
+    yield system
+    system.close()
+
+
+def plans(system: System, *titles: str) -> list[str]:
+    return [str(system.app.create_plan(COORDINATOR, title=t, source="s", owner_agency="lscb").id) for t in titles]
+
+
+def with_fussy(system: System, settings: Settings) -> Projections:
+    return Projections(system.app, views_factory(settings.eventsourcing_env("views")), [CurrentStatus, Fussy])
+
+
+def test_poison_event_stops_its_projection_visibly_and_others_carry_on(
+    quiet_system: System, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("projections.manager.RETRY_DELAYS", (0.0, 0.0))
+    projections = with_fussy(quiet_system, settings)
+    plans(quiet_system, "first", "poison", "third")
+    projections.catch_up_all()
+    by_name = {s["name"]: s for s in projections.status()}
+    assert by_name["current_status"]["lag_events"] == 0
+    fussy = by_name["fussy"]
+    assert fussy["state"] == "stopped"
+    assert fussy["position"] == 1  # Applied "first"; stopped before "poison".
+    assert fussy["error_position"] == 2
+    assert "ValueError" in fussy["error"]
+    assert fussy["failures"] == 3  # First try and two retries.
+    assert [r["title"] for r in projections.view("fussy").rows("titles")] == ["first"]
+    quiet_system.projections = projections
+    client = create_app(system=quiet_system).test_client()
+    readyz = client.get("/readyz")
+    assert readyz.status_code == 503
+    assert "fussy" in readyz.json["detail"]
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'accord_projection_stopped{projection="fussy"} 1' in metrics
+    assert 'accord_projection_stopped{projection="current_status"} 0' in metrics
+
+
+def test_skip_is_the_recorded_way_past_a_poison_event(
+    quiet_system: System, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("projections.manager.RETRY_DELAYS", ())
+    projections = with_fussy(quiet_system, settings)
+    plans(quiet_system, "first", "poison", "third")
+    projections.catch_up_all()
+    with pytest.raises(ValueError, match="only position 2"):
+        projections.skip("fussy", 3, "wrong position")
+    projections.skip("fussy", 2, "bad plan title, fixed by hand")
+    projections.catch_up_all()
+    fussy = {s["name"]: s for s in projections.status()}["fussy"]
+    assert (fussy["state"], fussy["lag_events"]) == ("running", 0)
+    assert [(s["position"], s["reason"]) for s in fussy["skips"]] == [(2, "bad plan title, fixed by hand")]
+    assert sorted(r["title"] for r in projections.view("fussy").rows("titles")) == ["first", "third"]
+
+
+def test_undecodable_stored_event_stops_every_projection_until_skipped(
+    quiet_system: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("projections.manager.RETRY_DELAYS", ())
+    plans(quiet_system, "first")
+    quiet_system.app.recorder.insert_events(
+        [StoredEvent(originator_id=uuid4(), originator_version=1, topic="domain.plan:Plan.Vanished", state=b"{}")]
+    )
+    plans(quiet_system, "after")
+    quiet_system.projections.catch_up_all()
+    status = quiet_system.projections.status()[0]
+    assert (status["state"], status["error_position"]) == ("stopped", 2)
+    quiet_system.projections.skip("current_status", 2, "test event")
+    quiet_system.projections.catch_up_all()
+    titles = [p["title"] for p in quiet_system.current.list_plans(quiet_system.app.today())]
+    assert titles == ["first", "after"]
+
+
+def test_racing_consumers_apply_each_event_exactly_once(quiet_system: System) -> None:
+    quiet_system.projections.batch_size = 3
+    plans(quiet_system, *[f"plan {n}" for n in range(40)])
+    threads = [threading.Thread(target=quiet_system.projections.catch_up_all) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert quiet_system.projections.view("current_status").processed() == 40
+    assert quiet_system.projections.verify("current_status") == []
+
+
+def test_rebuild_swaps_in_fresh_tables_with_the_same_rows(quiet_system: System) -> None:
+    plans(quiet_system, "a", "b")
+    quiet_system.projections.catch_up_all()
+    before = quiet_system.current.list_plans(quiet_system.app.today())
+    assert quiet_system.projections.rebuild("current_status") == 2
+    assert quiet_system.projections.registry.get("current_status")["generation"] == 2
+    assert quiet_system.current.list_plans(quiet_system.app.today()) == before
+    assert quiet_system.projections.rebuild("current_status") == 3
+    assert quiet_system.current.list_plans(quiet_system.app.today()) == before
+
+
+def test_verify_finds_a_read_model_that_differs_from_the_events(quiet_system: System) -> None:
+    plans(quiet_system, "a", "b")
+    quiet_system.projections.catch_up_all()
+    assert quiet_system.projections.verify("current_status") == []
+    view = quiet_system.projections.view("current_status")
+    view.run(["UPDATE {p}_plans SET title = 'edited behind the API' WHERE title = 'a'"])
+    differences = quiet_system.projections.verify("current_status")
+    assert differences and "title" in differences[0]
+
+
+def test_status_reports_lag_in_events_and_seconds(quiet_system: System) -> None:
+    plans(quiet_system, "a", "b", "c")
+    status = quiet_system.projections.status()[0]
+    assert (status["position"], status["lag_events"]) == (0, 3)
+    assert status["lag_seconds"] >= 0
+    quiet_system.projections.catch_up_all()
+    assert quiet_system.projections.status()[0]["lag_events"] == 0
+
+
+def test_read_may_wait_for_its_own_write(quiet_system: System) -> None:
+    quiet_system.settings = Settings(database_url=quiet_system.settings.database_url, wait_seconds=0.2)
+    client = create_app(system=quiet_system).test_client()
+    _, token = quiet_system.app.add_user(name="C", agency="lscb", role="coordinator")
+    headers = {"Authorization": f"Bearer {token}"}
+    written = client.post("/api/v1/plans", json={"title": "T", "source": "S", "owner_agency": "lscb"}, headers=headers)
+    url = f"/api/v1/plans/{written.json['id']}"
+    waited = client.get(url, headers={**headers, "Accord-Min-Position": str(written.json["position"])})
+    assert waited.headers["Accord-Caught-Up"] == "false"  # Nobody caught up within the wait.
+    timer = threading.Timer(0.05, quiet_system.projections.catch_up_all)
+    timer.start()
+    quiet_system.settings = Settings(database_url=quiet_system.settings.database_url, wait_seconds=5)
+    waited = client.get(url, headers={**headers, "Accord-Min-Position": str(written.json["position"])})
+    timer.join()
+    assert waited.status_code == 200
+    assert waited.headers["Accord-Caught-Up"] == "true"
+    bad = client.get(url, headers={**headers, "Accord-Min-Position": "soon"})
+    assert bad.status_code == 400
