@@ -44,6 +44,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="load the demo plan now and print its users' tokens")
     demo.add_argument("--plan", type=Path, default=None, help="a plan in the demo JSON format")
     demo.set_defaults(func=demo_command)
+
+    audit = commands.add_parser("audit", help="tamper evidence: check the stored events against their hash chain")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="AUDIT_COMMAND")
+    verify = audit_commands.add_parser("verify", help="exit 1, naming the first break, if any event was tampered with")
+    verify.add_argument(
+        "--expect", type=expected_head, default=None, metavar="POSITION:DIGEST", help="a head reported earlier"
+    )
+    verify.set_defaults(func=audit_verify)
+    audit_commands.add_parser("head", help="print the current head digest and its position").set_defaults(
+        func=audit_head
+    )
     return parser
 
 
@@ -96,6 +107,45 @@ def worker_command(args: argparse.Namespace, settings: Settings) -> None:
     from workers.worker import run_worker
 
     run_worker(settings, burst=args.burst)
+
+
+def expected_head(text: str) -> Any:
+    from service.chain import Head
+
+    position, _, digest = text.partition(":")
+    if not position.isdigit() or len(digest) != 64 or digest.strip("0123456789abcdef"):
+        raise argparse.ArgumentTypeError("expected POSITION:DIGEST, as `accord audit head` prints them")
+    return Head(int(position), digest)
+
+
+def audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from service.chain import ChainUnavailableError, audit
+
+    system = bootstrap(settings, in_process=False)
+    try:
+        report = audit(system.app.recorder, args.expect)
+    except ChainUnavailableError as error:
+        print(f"accord: {error}", file=sys.stderr)
+        return 2
+    finally:
+        system.close()
+    if report.first_break is not None:
+        print(f"accord: {report.first_break}", file=sys.stderr)
+        return 1
+    print(f"chain intact: {report.events} events, {report.head}")
+    return 0
+
+
+def audit_head(args: argparse.Namespace, settings: Settings) -> None:
+    from service.chain import head
+
+    system = bootstrap(settings, in_process=False)
+    try:
+        current = head(system.app.recorder)
+    finally:
+        system.close()
+    print(f"{current.algorithm} head; to check it later: accord audit verify --expect <this line>", file=sys.stderr)
+    print(f"{current.position}:{current.digest}")
 
 
 def serve_command(args: argparse.Namespace, settings: Settings) -> None:

@@ -25,6 +25,7 @@ class Settings:
     queue: str = "accord-projections"
     wait_seconds: float = 2.0
     stall_seconds: float = 120.0
+    catch_up_seconds: float = 10.0
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -44,6 +45,7 @@ class Settings:
             queue=env.get("ACCORD_QUEUE") or defaults.queue,
             wait_seconds=float(env.get("ACCORD_WAIT_SECONDS") or defaults.wait_seconds),
             stall_seconds=float(env.get("ACCORD_STALL_SECONDS") or defaults.stall_seconds),
+            catch_up_seconds=float(env.get("ACCORD_CATCH_UP_SECONDS") or defaults.catch_up_seconds),
         )
 
     @property
@@ -52,12 +54,15 @@ class Settings:
 
     def eventsourcing_env(self, name: str | None = None) -> dict[str, str]:
         """The eventsourcing library's settings for the event store, or for the projection `name`."""
+        # The event store's recorder also writes each event's hash-chain entry (service/chain.py).
+        backend = "Postgres" if self.is_postgres else "SQLite"
+        chain = {} if name else {"APPLICATION_RECORDER_TOPIC": f"service.chain:Chained{backend}ApplicationRecorder"}
         if self.is_postgres:
-            return {**postgres_env(self.database_url), **self.extra_env}
+            return {**postgres_env(self.database_url), **chain, **self.extra_env}
         path = sqlite_path(self.database_url)
         if name:
             path = path.with_name(f"{path.stem}.{name}{path.suffix}")
-        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path), **self.extra_env}
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path), **chain, **self.extra_env}
 
 
 def sqlite_path(url: str) -> Path:
