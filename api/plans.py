@@ -13,6 +13,7 @@ from api import get_system
 from api.auth import principal
 from api.schemas import ActionIn, PlanIn, PlanListOut, PlanOut, RecommendationIn, RecommendationOut, WrittenOut
 from domain.errors import NotFound
+from projections.rollups import PLAN, Rollups
 
 blp = Blueprint("plans", __name__, url_prefix="/api/v1/plans", description="Action plans")
 
@@ -29,12 +30,23 @@ def plan_or_404(plan_id: UUID) -> dict[str, Any]:
     return plan
 
 
+def plan_summaries(plan_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Each plan's counts by status, RAG and overdue (as at today), from the rollups view."""
+    system = get_system()
+    summaries: dict[str, dict[str, Any]] = system.projections.view(Rollups.name).summaries(
+        PLAN, system.app.today(), ids=plan_ids
+    )
+    return summaries
+
+
 @blp.route("")
 class Plans(MethodView):
     @blp.response(200, PlanListOut)
     def get(self) -> Any:
         system = get_system()
-        return {"items": system.current.list_plans(system.app.today())}
+        plans = system.current.list_plans(system.app.today())
+        summaries = plan_summaries([plan["id"] for plan in plans])
+        return {"items": [{**plan, "summary": summaries[plan["id"]]} for plan in plans]}
 
     @blp.arguments(PlanIn)
     @blp.response(201, WrittenOut)
@@ -47,7 +59,8 @@ class Plans(MethodView):
 class Plan(MethodView):
     @blp.response(200, PlanOut)
     def get(self, plan_id: UUID) -> Any:
-        return plan_or_404(plan_id)
+        plan = plan_or_404(plan_id)
+        return {**plan, "summary": plan_summaries([plan["id"]])[plan["id"]]}
 
 
 @blp.route("/<uuid:plan_id>/recommendations")

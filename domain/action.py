@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -67,11 +68,9 @@ class Action(Aggregate):
         self.last_progress: dict[str, Any] | None = state["last_update"]
 
     def note(self, update_id: str, kind: str, effective_date: date, actor: dict[str, Any], **values: Any) -> None:
-        """Add one event's values to the fact of the update it belongs to."""
-        fact = self.facts.setdefault(
-            update_id, Fact(update_id, kind, self.version + 1, effective_date, actor["agency"])
-        )
-        fact.values.update(values)
+        """Add one event's values to the fact of the update it belongs to (facts are replaced, never changed)."""
+        fact = self.facts.get(update_id) or Fact(update_id, kind, self.version + 1, effective_date, actor["agency"])
+        self.facts[update_id] = replace(fact, values={**fact.values, **values})
         self.refresh()
 
     # Commands: check the rules, then record the events.
@@ -264,5 +263,5 @@ class Action(Aggregate):
 
     @event("UpdateRetracted")
     def retract(self, *, update_id: str, reason: str, actor: dict[str, Any]) -> None:
-        self.facts[update_id].retracted = True
+        self.facts[update_id] = replace(self.facts[update_id], retracted=True)
         self.refresh()

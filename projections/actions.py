@@ -6,9 +6,11 @@ view can never disagree with the aggregate about what an event means.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Sequence
+from dataclasses import asdict, replace
 from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
 from domain.action import Action
 from domain.timeline import Fact
@@ -50,7 +52,28 @@ def decode_fact(data: dict[str, Any]) -> Fact:
 
 
 class ActionFolding(Sql):
-    """Keeps (initial state, facts) per action; `fold_event` applies one event and returns the shell."""
+    """Keeps (initial state, facts) per action; `fold_event` applies one event and returns the shells.
+
+    Within a batch each action's facts are read once and written once (at `flush`), whatever the
+    number of its events in the batch.
+    """
+
+    _batch: dict[str, Action]
+    _dirty: dict[str, str]  # Action id -> the time of its last event in this batch.
+
+    def begin_batch(self, events: Sequence[Any], c: Any) -> None:
+        super().begin_batch(events, c)  # type: ignore[misc]
+        self._batch, self._dirty = {}, {}
+        wanted = sorted({str(e.originator_id) for e in events if isinstance(e, Action.Event)})
+        for chunk in range(0, len(wanted), 500):  # Read the batch's actions in a few queries, not one each.
+            ids = {f"id{n}": action_id for n, action_id in enumerate(wanted[chunk : chunk + 500])}
+            self.execute(
+                c,
+                f"SELECT * FROM {{p}}_facts WHERE action_id IN ({', '.join(':' + k for k in ids)})",
+                ids,
+            )
+            for row in c.fetchall():
+                self._batch[row["action_id"]] = from_row(dict(row))
 
     def raised(self, e: Action.Raised, c: Any) -> Action:
         action = e.mutate(None)
@@ -67,38 +90,55 @@ class ActionFolding(Sql):
                 "version": e.originator_version,
             },
         )
+        self._batch[str(e.originator_id)] = action
         return action
 
     def fold_event(self, e: Any, c: Any) -> tuple[Action, Action]:
         """The action just before and just after event `e`, as the aggregate itself would have it."""
-        self.execute(c, "SELECT initial, facts FROM {p}_facts WHERE action_id = :id", {"id": str(e.originator_id)})
-        row = dict(c.fetchone())
-        before = shell(row, e.originator_version - 1)
-        after = shell(row, e.originator_version - 1)
+        action_id = str(e.originator_id)
+        before = self._batch[action_id]
+        after = shell(before.initial, dict(before.facts), before.version)  # Facts are immutable: share them.
+        after.plan_id, after.recommendation_id = before.plan_id, before.recommendation_id
         e.apply(after)
-        for fact in after.facts.values():  # What the aggregate cannot know: when it was told.
-            if fact.recorded_at is None:
-                fact.recorded_at = e.timestamp
-            if fact.retracted and fact.retracted_at is None:
-                fact.retracted_at = e.timestamp
-        after.refresh()
-        self.execute(
-            c,
-            "UPDATE {p}_facts SET facts = :facts, version = :version WHERE action_id = :id",
-            {
-                "facts": dumps([encode_fact(f) for f in after.facts.values()]),
-                "version": e.originator_version,
-                "id": str(e.originator_id),
-            },
-        )
+        for update_id, fact in after.facts.items():  # What the aggregate cannot know: when it was told.
+            if fact.recorded_at is None or (fact.retracted and fact.retracted_at is None):
+                after.facts[update_id] = replace(
+                    fact,
+                    recorded_at=fact.recorded_at or e.timestamp,
+                    retracted_at=fact.retracted_at or (e.timestamp if fact.retracted else None),
+                )
+        after.version = e.originator_version
+        self._batch[action_id] = after
+        self._dirty[action_id] = e.timestamp.isoformat()
         return before, after
 
+    def flush(self, c: Any) -> None:
+        c.executemany(
+            self.sql("UPDATE {p}_facts SET facts = :facts, version = :version WHERE action_id = :id"),
+            [
+                {
+                    "facts": dumps([encode_fact(f) for f in self._batch[a].facts.values()]),
+                    "version": self._batch[a].version,
+                    "id": a,
+                }
+                for a in sorted(self._dirty)
+            ],
+        )
+        super().flush(c)  # type: ignore[misc]
 
-def shell(row: dict[str, Any], version: int) -> Action:
+
+def from_row(row: dict[str, Any]) -> Action:
+    facts = {f["update_id"]: decode_fact(f) for f in loads(row["facts"])}
+    action = shell(decode_state(loads(row["initial"])), facts, row["version"])
+    action.plan_id, action.recommendation_id = UUID(row["plan_id"]), UUID(row["recommendation_id"])
+    return action
+
+
+def shell(initial: dict[str, Any], facts: dict[str, Fact], version: int) -> Action:
     """An Action rebuilt from a view's stored facts, ready for an event's method body to apply to."""
     action = Action.__new__(Action)
-    action.initial = decode_state(loads(row["initial"]))
-    action.facts = {f["update_id"]: decode_fact(f) for f in loads(row["facts"])}
+    action.initial = initial
+    action.facts = facts
     action.version = version
     action.refresh()
     return action

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date
 from functools import singledispatchmethod
 from typing import Any
@@ -12,7 +11,7 @@ from eventsourcing.projection import Projection
 
 from domain.action import Action
 from domain.plan import Plan
-from domain.timeline import RAGS, STATUSES, is_overdue
+from domain.timeline import is_overdue
 from projections.actions import FACTS_DDL, ActionFolding, encode_state
 from projections.sql import SqlView, dumps, loads
 
@@ -115,27 +114,24 @@ class CurrentStatusView(ActionFolding, SqlView):
 
     @apply.register
     def _(self, e: Action.Event, c: Any) -> None:
-        _, action = self.fold_event(e, c)
+        self.fold_event(e, c)  # The row is written once per batch, at flush.
+
+    def flush(self, c: Any) -> None:
         columns = ", ".join(f"{name} = :{name}" for name in CURRENT_FIELDS)
-        self.execute(
-            c,
-            f"UPDATE {{p}}_actions SET {columns}, version = :version, updated_at = :at WHERE id = :id",
-            {
-                **current_fields(action),
-                "version": e.originator_version,
-                "at": e.timestamp.isoformat(),
-                "id": str(e.originator_id),
-            },
+        c.executemany(
+            self.sql(f"UPDATE {{p}}_actions SET {columns}, version = :version, updated_at = :at WHERE id = :id"),
+            [
+                {**current_fields(self._batch[a]), "version": self._batch[a].version, "at": at, "id": a}
+                for a, at in sorted(self._dirty.items())
+            ],
         )
+        super().flush(c)
 
     # Reading.
 
     def list_plans(self, today: date) -> list[dict[str, Any]]:
-        plans = self.fetchall("SELECT id, title, source, owner_agency FROM {p}_plans ORDER BY created_at")
-        actions = self.fetchall("SELECT plan_id, due_date, status, rag FROM {p}_actions")
-        return [
-            {**plan, "summary": summarise([a for a in actions if a["plan_id"] == plan["id"]], today)} for plan in plans
-        ]
+        """The plans, oldest first; their summaries are the rollups view's (projections/rollups.py)."""
+        return self.fetchall("SELECT id, title, source, owner_agency FROM {p}_plans ORDER BY created_at")
 
     def get_plan(self, plan_id: str, today: date) -> dict[str, Any] | None:
         plan = self.fetchone("SELECT id, title, source, owner_agency FROM {p}_plans WHERE id = :id", {"id": plan_id})
@@ -146,7 +142,6 @@ class CurrentStatusView(ActionFolding, SqlView):
         )
         actions = self.fetchall("SELECT * FROM {p}_actions WHERE plan_id = :id ORDER BY raised_at", {"id": plan_id})
         shown = [action_out(a, today) for a in actions]
-        plan["summary"] = summarise(actions, today)
         plan["recommendations"] = [
             {
                 **{k: v for k, v in r.items() if k not in ("plan_id", "seq")},
@@ -225,20 +220,6 @@ def action_out(row: dict[str, Any], today: date) -> dict[str, Any]:
         "overdue": is_overdue(due, row["status"], today),
         "last_update": loads(row["last_update"]),
         "version": row["version"],
-    }
-
-
-def summarise(actions: list[dict[str, Any]], today: date) -> dict[str, Any]:
-    statuses = Counter(a["status"] for a in actions)
-    rags = Counter(a["rag"] for a in actions if a["rag"])
-    overdue = sum(
-        is_overdue(date.fromisoformat(a["due_date"]) if a["due_date"] else None, a["status"], today) for a in actions
-    )
-    return {
-        "total": len(actions),
-        "by_status": {s: statuses.get(s, 0) for s in STATUSES},
-        "by_rag": {r: rags.get(r, 0) for r in RAGS},
-        "overdue": overdue,
     }
 
 

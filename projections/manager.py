@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 RUNNING, STOPPED = "running", "stopped"
 RETRY_DELAYS = (0.1, 0.5, 2.0)  # Backoff before a poison event stops its projection.
 REGISTRY_TTL = 1.0  # Seconds a process trusts its idea of each projection's active generation.
+REBUILD_BATCH = 5000  # Events per transaction when building a fresh generation nobody reads yet.
 
 
 class Registry(Sql):
@@ -124,7 +125,14 @@ class Projections:
     def catch_up_all(self) -> int:
         return sum(self.catch_up(name) for name in self.names)
 
-    def catch_up(self, name: str, view: Any = None, stop: int | None = None, progress: Progress | None = None) -> int:
+    def catch_up(
+        self,
+        name: str,
+        view: Any = None,
+        stop: int | None = None,
+        progress: Progress | None = None,
+        batch_size: int | None = None,
+    ) -> int:
         """Apply every event after the view's position (up to `stop`); return how many were applied.
 
         A batch that fails is retried event by event; an event that still fails after RETRY_DELAYS
@@ -138,7 +146,8 @@ class Projections:
         applied = 0
         while True:
             position = self.position(view)
-            limit = self.batch_size if stop is None else min(self.batch_size, stop - position)
+            batch = batch_size or self.batch_size
+            limit = batch if stop is None else min(batch, stop - position)
             if limit <= 0:
                 return applied
             notifications = self.app.recorder.select_notifications(start=position + 1, limit=limit, stop=stop)
@@ -224,7 +233,7 @@ class Projections:
             fresh = self.construct(name, new)
             progress = progress or Progress()
             progress.total = self.app.recorder.max_notification_id() or 0
-            self.catch_up(name, view=fresh, progress=progress)
+            self.catch_up(name, view=fresh, progress=progress, batch_size=REBUILD_BATCH)
         except BaseException:
             fresh.drop()
             raise
@@ -245,7 +254,7 @@ class Projections:
                 rows = {table: live.rows(table) for table in live.tables}
                 if self.position(live) != position:
                     continue  # The live view moved while being read: read it again.
-                self.catch_up(name, view=fresh, stop=position)
+                self.catch_up(name, view=fresh, stop=position, batch_size=REBUILD_BATCH)
                 return [
                     f"{name}.{table}: {difference}"
                     for table in live.tables

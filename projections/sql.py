@@ -23,7 +23,7 @@ PROGRESS_DDL = (
     "CREATE TABLE IF NOT EXISTS {p}_progress"
     " (prefix TEXT PRIMARY KEY, processed BIGINT NOT NULL, updated_at TEXT NOT NULL)"
 )
-_NAMED = re.compile(r"(?<![:\w]):([a-z_]+)")
+_NAMED = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
 _TRACKING = re.compile(r"\btracking\b")
 
 
@@ -100,8 +100,10 @@ class SqlView(Sql):
             )
             if expected is not None and (self._max_tracking_id(tracking.application_name, c) or 0) != expected:  # type: ignore[attr-defined]
                 raise Superseded
+            self.begin_batch(events, c)
             for domain_event in events:
                 self.apply(domain_event, c)
+            self.flush(c)
             self._insert_tracking(c, tracking)  # type: ignore[attr-defined]
 
     def processed(self) -> int:
@@ -113,6 +115,12 @@ class SqlView(Sql):
 
     def apply(self, domain_event: Any, c: Any) -> None:
         raise NotImplementedError
+
+    def begin_batch(self, events: Sequence[Any], c: Any) -> None:
+        """Called before a batch's events are applied: views that buffer or prefetch start here."""
+
+    def flush(self, c: Any) -> None:
+        """Called after a batch's events are applied, in the same transaction: buffered writes go here."""
 
 
 class SQLiteViewRecorder(SQLiteTrackingRecorder):

@@ -8,12 +8,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from projections.current_status import CurrentStatus
+from projections.history import HistoryProjection
 from projections.manager import Projections
+from projections.rollups import Rollups
 from projections.sql import views_factory
 from service.app import Accord
 from service.settings import Settings
 
-PROJECTIONS: list[type[Any]] = [CurrentStatus]
+PROJECTIONS: list[type[Any]] = [CurrentStatus, Rollups, HistoryProjection]
 
 
 @dataclass

@@ -15,7 +15,7 @@ from workers.queue import nudge, projection_queue
 log = logging.getLogger(__name__)
 
 
-def run_worker(settings: Settings, catch_up_seconds: float = 10.0, burst: bool = False) -> None:
+def run_worker(settings: Settings, burst: bool = False) -> None:
     if not settings.redis_url:
         raise SystemExit("accord worker needs ACCORD_REDIS_URL (without it, the server runs projections itself)")
     system = bootstrap(settings, in_process=False)
@@ -27,7 +27,7 @@ def run_worker(settings: Settings, catch_up_seconds: float = 10.0, burst: bool =
 
     def tick() -> None:
         # A nudge lost in Redis (or a flushed Redis) only delays a view until the next tick.
-        while not stop.wait(catch_up_seconds):
+        while not stop.wait(settings.catch_up_seconds):
             nudge(queue, names)
 
     threading.Thread(target=tick, name="accord-catch-up-timer", daemon=True).start()
