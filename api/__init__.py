@@ -11,7 +11,7 @@ from service.settings import Settings
 
 
 def create_app(settings: Settings | None = None, system: System | None = None) -> Flask:
-    from api import actions, audit, auth, consistency, errors, health, history, plans, rollups
+    from api import actions, audit, auth, consistency, errors, health, history, plans, rollups, timetravel
     from api.spec import make_api
 
     app = Flask(__name__)
@@ -23,7 +23,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     auth.init_app(app)
     consistency.init_app(app)
     app.register_blueprint(health.blp)
-    for module in (plans, actions, rollups, history, audit):
+    for module in (plans, actions, rollups, history, audit, timetravel):
         api.register_blueprint(module.blp)
     return app
 

@@ -13,6 +13,7 @@ from api import get_system
 from api.auth import principal
 from api.plans import created
 from api.schemas import ActionListOut, ActionOut, AgencyActionsQuery, LeadIn, UpdateIn, WrittenOut
+from api.timetravel import AsAtQuery, action_at
 from domain.errors import NotFound, RuleViolated
 
 blp = Blueprint("actions", __name__, url_prefix="/api/v1", description="Actions and partner updates")
@@ -31,10 +32,14 @@ def expected_version() -> int | None:
 
 @blp.route("/actions/<uuid:action_id>")
 class Action(MethodView):
+    @blp.arguments(AsAtQuery, location="query")
     @blp.response(
         200, ActionOut, headers={"ETag": {"description": "the action's version", "schema": {"type": "string"}}}
     )
-    def get(self, action_id: UUID) -> Any:
+    def get(self, query: dict[str, Any], action_id: UUID) -> Any:
+        """The action's current state; with `as_at` or `known_at`, as it stood then (no ETag)."""
+        if query["as_at"] or query["known_at"]:
+            return action_at(action_id, query)
         system = get_system()
         action = system.current.get_action(str(action_id), system.app.today())
         if action is None:

@@ -12,9 +12,9 @@ LONG = validate.Length(min=1, max=20_000)
 SLUG = validate.Regexp(r"^[a-z][a-z0-9_-]{0,39}$", error="must be an agency slug such as 'health'")
 
 
-def iso_date(**kwargs: object) -> fields.String:
+def iso_date(metadata: dict[str, str] | None = None, **kwargs: object) -> fields.String:
     """Read models hold dates as ISO text already; document them as dates."""
-    return fields.String(metadata={"format": "date"}, **kwargs)  # type: ignore[arg-type]
+    return fields.String(metadata={"format": "date", **(metadata or {})}, **kwargs)  # type: ignore[arg-type]
 
 
 class Strict(Schema):
@@ -126,7 +126,9 @@ class ActionOut(Schema):
     rag = fields.String(allow_none=True, validate=validate.OneOf(RAGS))
     overdue = fields.Boolean()
     last_update = fields.Nested(LastUpdateOut, allow_none=True)
-    version = fields.Integer()
+    version = fields.Integer(metadata={"description": "absent when seen as at a date"})
+    as_at = iso_date(metadata={"description": "present when seen as at a date"})
+    known_at = fields.String(metadata={"format": "date-time", "description": "present when seen as at a date"})
 
 
 class ActionListOut(Schema):

@@ -45,6 +45,7 @@ class Action(Aggregate):
         self.cost = cost
         self.start_date = effective_date
         self.initial = initial_state(
+            start_date=effective_date,
             lead_agency=lead_agency,
             lead_person=lead_person,
             contributing_agencies=[a for a in contributing_agencies if a != lead_agency],

@@ -54,12 +54,35 @@ def fold(
     """The action's fields after applying, in (effective_date, seq) order, the facts that apply."""
     state = dict(initial)
     for fact in sorted((f for f in facts if f.applies(as_at, known_at)), key=lambda f: (f.effective_date, f.seq)):
-        for name, value in fact.values.items():
-            if name == "progress":
-                state["last_update"] = {"text": value, "effective_date": fact.effective_date}
-            else:
-                state[name] = value
+        apply(state, fact)
     return state
+
+
+def apply(state: dict[str, Any], fact: Fact) -> None:
+    for name, value in fact.values.items():
+        if name == "progress":
+            state["last_update"] = {"text": value, "effective_date": fact.effective_date}
+        else:
+            state[name] = value
+
+
+def timeline(
+    initial: dict[str, Any], facts: Iterable[Fact], start: date, known_at: datetime | None = None
+) -> list[tuple[date, date | None, dict[str, Any]]]:
+    """How the action stood over valid time, as known at `known_at`: (from, until, state) segments,
+    `until` exclusive and None for open-ended; the same as `fold` at any date in the segment."""
+    state = dict(initial)
+    points: list[tuple[date, dict[str, Any]]] = [(start, dict(state))]
+    ordered = sorted((f for f in facts if f.applies(None, known_at)), key=lambda f: (f.effective_date, f.seq))
+    for fact in ordered:
+        apply(state, fact)
+        day = max(fact.effective_date, start)
+        if points[-1][0] == day:
+            points[-1] = (day, dict(state))
+        elif points[-1][1] != state:
+            points.append((day, dict(state)))
+    merged = [p for n, p in enumerate(points) if n == 0 or p[1] != points[n - 1][1]]
+    return [(day, merged[n + 1][0] if n + 1 < len(merged) else None, st) for n, (day, st) in enumerate(merged)]
 
 
 def is_overdue(due_date: date | None, status: str, on: date) -> bool:

@@ -20,7 +20,7 @@ FACTS_DDL = (
     "CREATE TABLE IF NOT EXISTS {p}_facts (action_id TEXT PRIMARY KEY, plan_id TEXT NOT NULL,"
     " recommendation_id TEXT NOT NULL, initial TEXT NOT NULL, facts TEXT NOT NULL, version INTEGER NOT NULL)"
 )
-DATE_FIELDS = ("due_date",)
+DATE_FIELDS = ("due_date", "start_date")
 
 
 def encode_state(values: dict[str, Any]) -> dict[str, Any]:

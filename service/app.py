@@ -141,7 +141,9 @@ class Accord(Application[UUID]):
             try:
                 return self._save(action, update_id)
             except Conflict:
-                if expected_version is not None or attempt == SAVE_ATTEMPTS:
+                if expected_version is not None:  # Someone saved between our load and our save: stale.
+                    raise StaleVersion(f"the action moved past version {expected_version} while saving") from None
+                if attempt == SAVE_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -12,10 +12,11 @@ from projections.history import HistoryProjection
 from projections.manager import Projections
 from projections.rollups import Rollups
 from projections.sql import views_factory
+from projections.temporal import Temporal
 from service.app import Accord
 from service.settings import Settings
 
-PROJECTIONS: list[type[Any]] = [CurrentStatus, Rollups, HistoryProjection]
+PROJECTIONS: list[type[Any]] = [CurrentStatus, Rollups, HistoryProjection, Temporal]
 
 
 @dataclass
