@@ -58,15 +58,46 @@ class Action(Aggregate):
     # The current state: every fact not retracted, applied in (effective_date, recorded) order.
 
     def refresh(self) -> None:
-        state = fold(self.initial, self.facts.values())
-        self.status: str = state["status"]
-        self.rag: str | None = state["rag"]
-        self.due_date: date | None = state["due_date"]
-        self.due_label: str | None = state["due_label"]
-        self.lead_agency: str = state["lead_agency"]
-        self.lead_person: str | None = state["lead_person"]
-        self.contributing_agencies: list[str] = state["contributing_agencies"]
-        self.last_progress: dict[str, Any] | None = state["last_update"]
+        """Forget the folded state: it is folded again when next read (views apply many events unread)."""
+        self._state: dict[str, Any] | None = None
+
+    @property
+    def state(self) -> dict[str, Any]:
+        if self._state is None:
+            self._state = fold(self.initial, self.facts.values())
+        return self._state
+
+    @property
+    def status(self) -> str:
+        return str(self.state["status"])
+
+    @property
+    def rag(self) -> str | None:
+        return self.state["rag"]
+
+    @property
+    def due_date(self) -> date | None:
+        return self.state["due_date"]
+
+    @property
+    def due_label(self) -> str | None:
+        return self.state["due_label"]
+
+    @property
+    def lead_agency(self) -> str:
+        return str(self.state["lead_agency"])
+
+    @property
+    def lead_person(self) -> str | None:
+        return self.state["lead_person"]
+
+    @property
+    def contributing_agencies(self) -> list[str]:
+        return list(self.state["contributing_agencies"])
+
+    @property
+    def last_progress(self) -> dict[str, Any] | None:
+        return self.state["last_update"]
 
     def note(self, update_id: str, kind: str, effective_date: date, actor: dict[str, Any], **values: Any) -> None:
         """Add one event's values to the fact of the update it belongs to (facts are replaced, never changed)."""

@@ -7,7 +7,7 @@ view can never disagree with the aggregate about what an event means.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -32,9 +32,17 @@ def decode_state(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def encode_fact(fact: Fact) -> dict[str, Any]:
-    data = asdict(fact)
-    data["values"] = encode_state(fact.values)
-    return encode_state({**data, "effective_date": fact.effective_date})
+    return {
+        "update_id": fact.update_id,
+        "kind": fact.kind,
+        "seq": fact.seq,
+        "effective_date": fact.effective_date.isoformat(),
+        "agency": fact.agency,
+        "values": encode_state(fact.values),
+        "recorded_at": fact.recorded_at.isoformat() if fact.recorded_at else None,
+        "retracted": fact.retracted,
+        "retracted_at": fact.retracted_at.isoformat() if fact.retracted_at else None,
+    }
 
 
 def decode_fact(data: dict[str, Any]) -> Fact:
@@ -97,7 +105,8 @@ class ActionFolding(Sql):
         """The action just before and just after event `e`, as the aggregate itself would have it."""
         action_id = str(e.originator_id)
         before = self._batch[action_id]
-        after = shell(before.initial, dict(before.facts), before.version)  # Facts are immutable: share them.
+        # Facts are immutable, so shells share them; the event's own method body refreshes the state.
+        after = shell(before.initial, dict(before.facts), before.version, refresh=False)
         after.plan_id, after.recommendation_id = before.plan_id, before.recommendation_id
         e.apply(after)
         for update_id, fact in after.facts.items():  # What the aggregate cannot know: when it was told.
@@ -134,11 +143,12 @@ def from_row(row: dict[str, Any]) -> Action:
     return action
 
 
-def shell(initial: dict[str, Any], facts: dict[str, Fact], version: int) -> Action:
+def shell(initial: dict[str, Any], facts: dict[str, Fact], version: int, refresh: bool = True) -> Action:
     """An Action rebuilt from a view's stored facts, ready for an event's method body to apply to."""
     action = Action.__new__(Action)
     action.initial = initial
     action.facts = facts
     action.version = version
-    action.refresh()
+    if refresh:
+        action.refresh()
     return action

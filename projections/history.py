@@ -97,13 +97,10 @@ class HistoryView(ActionFolding, SqlView):
 
     def update(self, c: Any, e: Any, before: Action, after: Action) -> None:
         """Merge one event of a posted update into that update's item (created by its first event)."""
-        item = self.item(c, str(e.originator_id), e.update_id)
-        if item is None:
+        if e.update_id not in before.facts:  # The update's first event: its item starts here.
             self.insert(c, e, id=e.update_id, type=UPDATE, changes={})
-            item = self.item(c, str(e.originator_id), e.update_id)
-            assert item is not None
-        elif item["version"] >= e.originator_version:
-            return  # Already merged.
+        item = self.item(c, str(e.originator_id), e.update_id)
+        assert item is not None
         changes = loads(item["changes"])
         was = state_of(before)
         if type(e) in REPORTED:
@@ -123,23 +120,15 @@ class HistoryView(ActionFolding, SqlView):
         }
         if isinstance(e, Action.EvidenceAdded):
             values["evidence"] = dumps([*(loads(item["evidence"]) or []), *e.items])
-        self.execute(
-            c,
-            "UPDATE {p}_items SET changes = :changes, text = :text, impact = :impact, evidence = :evidence,"
-            " reason = :reason, version = :version WHERE action_id = :action_id AND id = :id",
-            {**values, "version": e.originator_version, "action_id": str(e.originator_id), "id": e.update_id},
-        )
+        self.change(item, **values, version=e.originator_version)
 
     def retraction(self, c: Any, e: Action.UpdateRetracted, before: Action, after: Action) -> None:
         """Mark the retracted update, and record the retraction as an item of its own."""
         action_id = str(e.originator_id)
         marker = {"at": e.timestamp.isoformat(), "by": public(e.actor), "reason": e.reason}
-        self.execute(
-            c,
-            "UPDATE {p}_items SET retracted = :retracted WHERE action_id = :action_id AND id = :id",
-            {"retracted": dumps(marker), "action_id": action_id, "id": e.update_id},
-        )
         retracted = self.item(c, action_id, e.update_id)
+        if retracted:
+            self.change(retracted, retracted=dumps(marker))
         was, now = state_of(before), state_of(after)
         changes = {name: {"from": was[name], "to": now[name]} for name in RETRACTION_FIELDS if was[name] != now[name]}
         self.insert(
@@ -171,21 +160,50 @@ class HistoryView(ActionFolding, SqlView):
             **item,
         }
         row["changes"] = dumps(row["changes"])
-        self.execute(
-            c,
-            f"INSERT INTO {{p}}_items ({', '.join(COLUMNS)}) VALUES ({', '.join(':' + k for k in COLUMNS)})"
-            " ON CONFLICT (action_id, seq) DO NOTHING",
-            row,
-        )
+        key = (row["action_id"], row["id"])  # Batches apply exactly once: an item is never inserted twice.
+        self._items[key] = row
+        self._new.add(key)
 
     def item(self, c: Any, action_id: str, item_id: str) -> dict[str, Any] | None:
-        self.execute(
-            c,
-            "SELECT * FROM {p}_items WHERE action_id = :action_id AND id = :id",
-            {"action_id": action_id, "id": item_id},
+        """The item as this batch has it so far (read from the table once, then kept until flush)."""
+        key = (action_id, item_id)
+        if key not in self._items:
+            self.execute(
+                c,
+                "SELECT * FROM {p}_items WHERE action_id = :action_id AND id = :id",
+                {"action_id": action_id, "id": item_id},
+            )
+            row = c.fetchone()
+            if row is None:
+                return None
+            self._items[key] = dict(row)
+        return self._items[key]
+
+    def change(self, item: dict[str, Any], **values: Any) -> None:
+        item.update(values)
+        self._dirty_items.add((item["action_id"], item["id"]))
+
+    def begin_batch(self, events: Any, c: Any) -> None:
+        super().begin_batch(events, c)
+        self._items: dict[tuple[str, str], dict[str, Any]] = {}
+        self._new: set[tuple[str, str]] = set()
+        self._dirty_items: set[tuple[str, str]] = set()
+
+    def flush(self, c: Any) -> None:
+        """Write each item touched by the batch once: new ones inserted whole, others updated."""
+        c.executemany(
+            self.sql(f"INSERT INTO {{p}}_items ({', '.join(COLUMNS)}) VALUES ({', '.join(':' + k for k in COLUMNS)})"),
+            [self._items[key] for key in sorted(self._new)],
         )
-        row = c.fetchone()
-        return dict(row) if row else None
+        c.executemany(
+            self.sql(
+                "UPDATE {p}_items SET changes = :changes, text = :text, impact = :impact, evidence = :evidence,"
+                " reason = :reason, version = :version, retracted = :retracted WHERE action_id = :action_id"
+                " AND id = :id"
+            ),
+            [self._items[key] for key in sorted(self._dirty_items - self._new)],
+        )
+        super().flush(c)
 
     # Reading.
 

@@ -18,8 +18,8 @@ from eventsourcing.projection import Projection
 
 from domain.action import Action
 from domain.plan import Plan
-from domain.timeline import Fact, is_overdue, timeline
-from projections.actions import FACTS_DDL, ActionFolding, decode_fact, encode_state
+from domain.timeline import Fact, apply, is_overdue, timeline
+from projections.actions import FACTS_DDL, ActionFolding, decode_fact, decode_state, encode_state
 from projections.sql import SqlView, dumps, loads
 
 OPEN = "9999-12-31T23:59:59.999999+00:00"  # known_to / valid_to of rows not (yet) superseded.
@@ -121,28 +121,36 @@ class TemporalView(ActionFolding, SqlView):
             },
         )
         self._rows[str(e.originator_id)] = []
-        self.revise(str(e.originator_id), action, instant(e.timestamp), c)
+        self.revise(str(e.originator_id), action, instant(e.timestamp), e.effective_date, c)
 
     @apply.register
     def _(self, e: Action.Event, c: Any) -> None:
         _, action = self.fold_event(e, c)
         fact = action.facts.get(getattr(e, "update_id", ""))
-        known = e.timestamp if isinstance(e, Action.UpdateRetracted) or fact is None else fact.recorded_at
+        if fact is None:
+            return  # An event that carries no fact changes no timeline.
+        known = e.timestamp if isinstance(e, Action.UpdateRetracted) else fact.recorded_at
         assert known is not None
-        self.revise(str(e.originator_id), action, instant(known), c)
+        self.revise(str(e.originator_id), action, instant(known), fact.effective_date, c)
 
-    def revise(self, action_id: str, action: Action, known: str, c: Any) -> None:
-        """Close what the action's new timeline contradicts at `known`; add what it newly says from `known`."""
+    def revise(self, action_id: str, action: Action, known: str, since: date, c: Any) -> None:
+        """Close what the action's new timeline contradicts at `known`; add what it newly says from `known`.
+
+        Only valid time from `since` (the changed fact's effective date) on can differ: segments that
+        end before it are neither recomputed nor compared.
+        """
+        start = action.initial["start_date"]
+        since_text = max(since, start).isoformat()
         rows = self.open_rows(action_id, c)
         segments = {
-            (valid_from.isoformat(), valid_to.isoformat() if valid_to else FOREVER, dumps(encode_state(state)))
-            for valid_from, valid_to, state in timeline(
-                action.initial, action.facts.values(), action.initial["start_date"]
-            )
+            (valid_from.isoformat(), valid_to.isoformat() if valid_to else FOREVER, encoded(state))
+            for valid_from, valid_to, state in self.tail(action, rows, since_text)
         }
         kept = []
         for row in rows:
-            if (row.valid_from, row.valid_to, row.state) in segments:
+            if row.valid_to < since_text:
+                kept.append(row)
+            elif (row.valid_from, row.valid_to, row.state) in segments:
                 segments.discard((row.valid_from, row.valid_to, row.state))
                 kept.append(row)
             elif row.known_from == known:  # Said earlier by this same update: it was never known alone.
@@ -155,6 +163,39 @@ class TemporalView(ActionFolding, SqlView):
                 self._closed.append((action_id, row))
         kept += [Row(known, *segment) for segment in sorted(segments)]
         self._rows[action_id] = kept
+
+    @staticmethod
+    def tail(action: Action, rows: list[Row], since: str) -> list[tuple[date, date | None, dict[str, Any]]]:
+        """The timeline's segments that reach `since` or later.
+
+        When the changed fact is the last to apply (the usual case: updates reported as they happen),
+        the timeline only changes from `since` on and follows from the open segment covering it, so
+        the whole history need not be folded again. Otherwise fold it all.
+        """
+        start = action.initial["start_date"]
+        facts = [f for f in action.facts.values() if f.applies(None, None)]
+        last = max(facts, key=lambda f: (f.effective_date, f.seq), default=None)
+        covering = [r for r in rows if r.valid_from <= since < r.valid_to]
+        if last is None or max(last.effective_date, start).isoformat() != since or len(covering) != 1:
+            segments = timeline(action.initial, facts, start)
+            return [s for s in segments if s[1] is None or s[1].isoformat() >= since]
+        row = covering[0]
+        after = decode_state(loads(row.state))
+        apply(after, last)
+        pieces = [(r.valid_from, r.valid_to, r.state) for r in rows if since <= r.valid_to and r is not row]
+        if row.valid_from < since:
+            pieces.append((row.valid_from, since, row.state))
+        pieces.append((since, FOREVER, encoded(after)))
+        merged: list[tuple[str, str, str]] = []
+        for piece in sorted(pieces):  # As `timeline` does: equal neighbours are one segment.
+            if merged and merged[-1][2] == piece[2]:
+                merged[-1] = (merged[-1][0], piece[1], piece[2])
+            else:
+                merged.append(piece)
+        return [
+            (date.fromisoformat(f), None if t == FOREVER else date.fromisoformat(t), decode_state(loads(state)))
+            for f, t, state in merged
+        ]
 
     def open_rows(self, action_id: str, c: Any) -> list[Row]:
         if action_id not in self._rows:
@@ -214,7 +255,7 @@ class TemporalView(ActionFolding, SqlView):
         """The whole plan as it stood on `as_at`, as known at `known_at`; None if not known by then."""
         known = instant(known_at)
         plan = self.fetchone(
-            "SELECT id FROM {p}_plans WHERE id = :id AND recorded_at <= :k", {"id": plan_id, "k": known}
+            "SELECT id, title FROM {p}_plans WHERE id = :id AND recorded_at <= :k", {"id": plan_id, "k": known}
         )
         if plan is None:
             return None
@@ -232,6 +273,7 @@ class TemporalView(ActionFolding, SqlView):
         actions = [action_as_at(r, as_at) for r in rows]
         return {
             "plan_id": plan_id,
+            "title": plan["title"],
             "as_at": as_at.isoformat(),
             "known_at": known_at.isoformat(),
             "recommendations": [
@@ -255,6 +297,10 @@ class TemporalView(ActionFolding, SqlView):
     def facts_of(self, plan_id: str) -> dict[str, list[Fact]]:
         rows = self.fetchall("SELECT action_id, facts FROM {p}_facts WHERE plan_id = :id", {"id": plan_id})
         return {r["action_id"]: [decode_fact(f) for f in loads(r["facts"])] for r in rows}
+
+
+def encoded(state: dict[str, Any]) -> str:
+    return dumps(encode_state(state))
 
 
 def action_as_at(row: dict[str, Any], as_at: date) -> dict[str, Any]:
