@@ -73,6 +73,8 @@ class SqlView(Sql):
         raise NotImplementedError
 
     def create_table(self) -> None:
+        if self.exists():
+            return  # DDL on tables in use takes locks that can deadlock with running batches: skip it.
         super().create_table()  # type: ignore[misc]
         with self.datastore.transaction(commit=True) as c:
             for statement in [PROGRESS_DDL, *self.ddl()]:
@@ -82,6 +84,16 @@ class SqlView(Sql):
                 "INSERT INTO {p}_progress VALUES (:prefix, 0, :at) ON CONFLICT (prefix) DO NOTHING",
                 {"prefix": self.prefix, "at": now()},
             )
+
+    def exists(self) -> bool:
+        """Whether this generation's tables were all created (the progress row is written last)."""
+        try:
+            return (
+                self.fetchone("SELECT 1 AS found FROM {p}_progress WHERE prefix = :prefix", {"prefix": self.prefix})
+                is not None
+            )
+        except Exception:
+            return False
 
     def drop(self) -> None:
         self.run([f"DROP TABLE IF EXISTS {{p}}_{t}" for t in [*self.tables, "progress", "tracking"]])

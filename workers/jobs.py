@@ -6,9 +6,15 @@ duplicated or reordered without changing the result.
 
 from __future__ import annotations
 
+import time
+
+from rq import Queue, get_current_job
+
 from service.bootstrap import System
+from workers.queue import pending_key
 
 _system: System | None = None
+TURN = 1.0  # Seconds a job may keep catching up a busy projection before it ends.
 
 
 def use_system(system: System) -> None:
@@ -18,6 +24,21 @@ def use_system(system: System) -> None:
 
 
 def catch_up(projection: str) -> int:
+    """Apply everything recorded so far, then end (within TURN seconds, so other projections get a turn).
+
+    While this runs, its projection's pending mark stays set and saves enqueue nothing more; the mark
+    is cleared as the job ends, then one last catch-up covers the saves that found it still set.
+    """
     if _system is None:
         raise RuntimeError("the worker has not built its system; run jobs with `accord worker`")
-    return _system.projections.catch_up(projection)
+    projections, job = _system.projections, get_current_job()
+    mark = pending_key(Queue(job.origin, connection=job.connection), projection) if job else None
+    applied, started = 0, time.monotonic()
+    while time.monotonic() - started < TURN:
+        done = projections.catch_up(projection)
+        applied += done
+        if not done:
+            break
+    if job and mark:
+        job.connection.delete(mark)
+    return applied + projections.catch_up(projection)

@@ -16,10 +16,29 @@ def projection_queue(redis_url: str, name: str) -> Queue:
     return Queue(name, connection=Redis.from_url(redis_url), serializer=JSONSerializer)
 
 
-def nudge(queue: Queue, projections: Iterable[str]) -> None:
-    """Ask the workers to catch up; if Redis is away the periodic catch-up will do it later."""
+PENDING_TTL = 30  # Seconds a pending mark lives, should its job be lost with it.
+
+
+def pending_key(queue: Queue, projection: str) -> str:
+    return f"accord:{queue.name}:pending:{projection}"
+
+
+def nudge(queue: Queue, projections: Iterable[str], *, force: bool = False) -> None:
+    """Ask the workers to catch up, at most one waiting job per projection.
+
+    A job clears its projection's pending mark when it starts, then applies everything recorded
+    by then; a save that finds the mark set knows a job yet to start will see its events. A lost
+    mark or job (or a flushed Redis) only delays a view until the worker's periodic catch-up, which
+    nudges with `force`.
+    """
     try:
-        for name in projections:
-            queue.enqueue("workers.jobs.catch_up", name, result_ttl=0, failure_ttl=86400)
+        names = list(projections)
+        with queue.connection.pipeline(transaction=False) as pipe:  # One round trip for all the marks.
+            for name in names:
+                pipe.set(pending_key(queue, name), 1, nx=True, ex=PENDING_TTL)
+            marked = pipe.execute()
+        for name, newly in zip(names, marked, strict=True):
+            if newly or force:
+                queue.enqueue("workers.jobs.catch_up", name, result_ttl=0, failure_ttl=86400)
     except Exception as error:
         log.warning("could not nudge the projection workers: %s", type(error).__name__)

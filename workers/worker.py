@@ -22,13 +22,13 @@ def run_worker(settings: Settings, burst: bool = False) -> None:
     jobs.use_system(system)
     queue = projection_queue(settings.redis_url, settings.queue)
     names = system.projections.names
-    nudge(queue, names)  # Catch up on start: whatever happened while no worker ran.
+    nudge(queue, names, force=True)  # Catch up on start: whatever happened while no worker ran.
     stop = threading.Event()
 
     def tick() -> None:
         # A nudge lost in Redis (or a flushed Redis) only delays a view until the next tick.
         while not stop.wait(settings.catch_up_seconds):
-            nudge(queue, names)
+            nudge(queue, names, force=True)
 
     threading.Thread(target=tick, name="accord-catch-up-timer", daemon=True).start()
     try:

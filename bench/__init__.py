@@ -1,0 +1,1 @@
+"""Benchmarks behind docs/benchmarks.md: `make bench` (or `python -m bench NAME`) prints each figure."""

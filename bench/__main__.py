@@ -1,0 +1,19 @@
+"""`python -m bench [lag|rebuild ...]`: run the benchmarks and print their figures as JSON lines."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from bench import lag, rebuild, timetravel
+
+BENCHES = {"lag": lag.run, "rebuild": rebuild.run, "timetravel": timetravel.run}
+
+
+def main(argv: list[str]) -> None:
+    for name in argv or list(BENCHES):
+        print(json.dumps({"bench": name, **BENCHES[name]()}), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
