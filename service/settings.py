@@ -26,6 +26,8 @@ class Settings:
     wait_seconds: float = 2.0
     stall_seconds: float = 120.0
     catch_up_seconds: float = 10.0
+    rate_limit: str = "600/minute"  # Per bearer token (flask-limiter syntax; `off` for none).
+    idempotency_hours: float = 24.0  # How long an Idempotency-Key's first response is kept for replay.
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -46,6 +48,8 @@ class Settings:
             wait_seconds=float(env.get("ACCORD_WAIT_SECONDS") or defaults.wait_seconds),
             stall_seconds=float(env.get("ACCORD_STALL_SECONDS") or defaults.stall_seconds),
             catch_up_seconds=float(env.get("ACCORD_CATCH_UP_SECONDS") or defaults.catch_up_seconds),
+            rate_limit=env.get("ACCORD_RATE_LIMIT") or defaults.rate_limit,
+            idempotency_hours=float(env.get("ACCORD_IDEMPOTENCY_HOURS") or defaults.idempotency_hours),
         )
 
     @property
@@ -57,6 +61,8 @@ class Settings:
         # The event store's recorder also writes each event's hash-chain entry (service/chain.py).
         backend = "Postgres" if self.is_postgres else "SQLite"
         chain = {} if name else {"APPLICATION_RECORDER_TOPIC": f"service.chain:Chained{backend}ApplicationRecorder"}
+        # Keep recently used aggregates in memory; each load still fast-forwards from the store.
+        chain |= {} if name else {"AGGREGATE_CACHE_MAXSIZE": "1000"}
         if self.is_postgres:
             return {**postgres_env(self.database_url), **chain, **self.extra_env}
         path = sqlite_path(self.database_url)
@@ -87,7 +93,6 @@ def postgres_env(url: str) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": "2",
         "POSTGRES_MAX_OVERFLOW": "8",
         "POSTGRES_CONNECT_TIMEOUT": "5",
-        "POSTGRES_PRE_PING": "y",
     }
     if "schema" in query:
         env["POSTGRES_SCHEMA"] = query["schema"][0]
