@@ -11,7 +11,21 @@ from service.settings import Settings
 
 
 def create_app(settings: Settings | None = None, system: System | None = None) -> Flask:
-    from api import actions, audit, auth, consistency, errors, health, history, plans, rollups, timetravel
+    from api import (
+        access_log,
+        actions,
+        audit,
+        auth,
+        consistency,
+        errors,
+        health,
+        history,
+        idempotency,
+        limits,
+        plans,
+        rollups,
+        timetravel,
+    )
     from api.spec import make_api
 
     app = Flask(__name__)
@@ -20,10 +34,13 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.config["MAX_CONTENT_LENGTH"] = system.settings.max_body_bytes
     api = make_api(app)
     errors.init_app(app)
+    limits.init_app(app)
     auth.init_app(app)
     consistency.init_app(app)
+    idempotency.init_app(app)
+    access_log.init_app(app)
     app.register_blueprint(health.blp)
-    for module in (plans, actions, rollups, history, audit, timetravel):
+    for module in (plans, actions, rollups, history, audit, timetravel, access_log):
         api.register_blueprint(module.blp)
     return app
 

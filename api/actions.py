@@ -10,10 +10,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api import get_system
+from api.access_log import logged, time_travelling
 from api.auth import principal
+from api.idempotency import new_id
 from api.plans import created
 from api.schemas import ActionListOut, ActionOut, AgencyActionsQuery, LeadIn, UpdateIn, WrittenOut
-from api.timetravel import AsAtQuery, action_at
+from api.timetravel import STRICT_QUERY, AsAtQuery, action_at
 from domain.errors import NotFound, RuleViolated
 
 blp = Blueprint("actions", __name__, url_prefix="/api/v1", description="Actions and partner updates")
@@ -32,10 +34,11 @@ def expected_version() -> int | None:
 
 @blp.route("/actions/<uuid:action_id>")
 class Action(MethodView):
-    @blp.arguments(AsAtQuery, location="query")
+    @blp.arguments(AsAtQuery, **STRICT_QUERY)
     @blp.response(
         200, ActionOut, headers={"ETag": {"description": "the action's version", "schema": {"type": "string"}}}
     )
+    @logged("action_as_at", when=time_travelling)
     def get(self, query: dict[str, Any], action_id: UUID) -> Any:
         """The action's current state; with `as_at` or `known_at`, as it stood then (no ETag)."""
         if query["as_at"] or query["known_at"]:
@@ -52,7 +55,9 @@ class Updates(MethodView):
     @blp.arguments(UpdateIn)
     @blp.response(201, WrittenOut)
     def post(self, body: dict[str, Any], action_id: UUID) -> Any:
-        written = get_system().app.post_update(principal(), action_id, expected_version=expected_version(), **body)
+        written = get_system().app.post_update(
+            principal(), action_id, expected_version=expected_version(), update_id=new_id(), **body
+        )
         return created(written, url_for("actions.Action", action_id=action_id))
 
 
@@ -62,7 +67,7 @@ class Lead(MethodView):
     @blp.response(201, WrittenOut)
     def post(self, body: dict[str, Any], action_id: UUID) -> Any:
         """Assign the action's lead agency and person (coordinator)."""
-        written = get_system().app.assign_lead(principal(), action_id, **body)
+        written = get_system().app.assign_lead(principal(), action_id, assignment_id=new_id(), **body)
         return created(written, url_for("actions.Action", action_id=action_id))
 
 

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from api import get_system
+from api.access_log import logged
 from api.auth import principal
 from api.plans import created
 from api.schemas import Strict, WrittenOut
@@ -105,6 +106,7 @@ def history_view() -> Any:
 @blp.route("/actions/<uuid:action_id>/history")
 class History(MethodView):
     @blp.response(200, HistoryOut)
+    @logged("history")
     def get(self, action_id: UUID) -> Any:
         """Every recorded change to the action, in the order recorded, retracted updates included."""
         items = history_view().history(str(action_id))

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 
 from api import get_system
 from api.auth import principal
+from api.idempotency import new_id
 from api.schemas import ActionIn, PlanIn, PlanListOut, PlanOut, RecommendationIn, RecommendationOut, WrittenOut
 from domain.errors import NotFound
 from projections.rollups import PLAN, Rollups
@@ -68,7 +69,7 @@ class Recommendations(MethodView):
     @blp.arguments(RecommendationIn)
     @blp.response(201, WrittenOut)
     def post(self, body: dict[str, Any], plan_id: UUID) -> Any:
-        written = get_system().app.add_recommendation(principal(), plan_id, **body)
+        written = get_system().app.add_recommendation(principal(), plan_id, recommendation_id=new_id(), **body)
         return created(written, url_for("plans.Recommendation", plan_id=plan_id, recommendation_id=written.id))
 
 

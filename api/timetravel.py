@@ -11,12 +11,16 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from api import get_system
+from api.access_log import logged
 from api.schemas import LastUpdateOut, Strict, SummaryOut, iso_date
 from domain.errors import NotFound, RuleViolated
 from projections.rollups import summarise
 
 blp = Blueprint("timetravel", __name__, url_prefix="/api/v1", description="History and time travel")
 SHOWN = ("status", "rag", "due_date", "due_label", "lead_agency", "lead_person", "last_update")
+# webargs drops unknown query parameters unless told otherwise; `unknown=None` leaves it to the schema (Strict:
+# refused with 422), so that a misspelt `as_at` or `known_at` cannot silently show today as known now.
+STRICT_QUERY: dict[str, Any] = {"location": "query", "unknown": None}
 
 
 class AsAtQuery(Strict):
@@ -102,8 +106,9 @@ def plan_at(plan_id: UUID, as_at: date, known_at: datetime) -> dict[str, Any]:
 
 @blp.route("/plans/<uuid:plan_id>/status")
 class PlanStatus(MethodView):
-    @blp.arguments(AsAtQuery, location="query")
+    @blp.arguments(AsAtQuery, **STRICT_QUERY)
     @blp.response(200, PlanStatusOut)
+    @logged("plan_status")
     def get(self, query: dict[str, Any], plan_id: UUID) -> Any:
         """The whole plan as it stood on `as_at`, as known at `known_at`."""
         return plan_at(plan_id, *moments(query))
@@ -111,8 +116,9 @@ class PlanStatus(MethodView):
 
 @blp.route("/plans/<uuid:plan_id>/changes")
 class PlanChanges(MethodView):
-    @blp.arguments(ChangesQuery, location="query")
+    @blp.arguments(ChangesQuery, **STRICT_QUERY)
     @blp.response(200, ChangesOut)
+    @logged("plan_changes")
     def get(self, query: dict[str, Any], plan_id: UUID) -> Any:
         """Per action, what changed between two dates (as known now): for a committee's "since the last report"."""
         start, end = query["from_"], query["to"]
@@ -160,4 +166,4 @@ def end_of(day: date) -> datetime:
     return datetime.combine(day, time.max, tzinfo=UTC)
 
 
-__all__ = ["AsAtQuery", "RuleViolated", "action_at", "blp", "end_of"]
+__all__ = ["STRICT_QUERY", "AsAtQuery", "RuleViolated", "action_at", "blp", "end_of"]

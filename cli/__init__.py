@@ -9,9 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cli import projections
+from cli import projections, status, users
 from domain.errors import DomainError
-from domain.principals import ROLES
 from service.bootstrap import bootstrap
 from service.settings import VAR_DIR, Settings
 
@@ -27,19 +26,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-demo", action="store_true", help="do not load the demo plan into an empty store")
     serve.set_defaults(func=serve_command)
 
-    users = commands.add_parser("users", help="manage users and their bearer tokens")
-    user_commands = users.add_subparsers(dest="users_command", required=True, metavar="USERS_COMMAND")
-    add = user_commands.add_parser("add", help="create a user and print its token once, alone on the last line")
-    add.add_argument("--name", required=True)
-    add.add_argument("--agency", required=True)
-    add.add_argument("--role", required=True, choices=ROLES)
-    add.set_defaults(func=users_add)
+    users.add_commands(commands)
 
     worker = commands.add_parser("worker", help="run one RQ worker that builds the projections (stops on SIGTERM)")
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     worker.set_defaults(func=worker_command)
 
     projections.add_commands(commands)
+    status.add_commands(commands)
 
     demo = commands.add_parser("demo", help="load the demo plan now and print its users' tokens")
     demo.add_argument("--plan", type=Path, default=None, help="a plan in the demo JSON format")
@@ -65,16 +59,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as error:
         print(f"accord: {error}", file=sys.stderr)
         return 2
-
-
-def users_add(args: argparse.Namespace, settings: Settings) -> None:
-    system = bootstrap(settings)
-    try:
-        user_id, token = system.app.add_user(name=args.name, agency=args.agency, role=args.role)
-    finally:
-        system.close()
-    print(f"user {user_id} ({args.role}, {args.agency}); its token, shown only now:", file=sys.stderr)
-    print(token)
 
 
 def demo_command(args: argparse.Namespace, settings: Settings) -> None:

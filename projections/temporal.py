@@ -131,9 +131,13 @@ class TemporalView(ActionFolding, SqlView):
             return  # An event that carries no fact changes no timeline.
         known = e.timestamp if isinstance(e, Action.UpdateRetracted) else fact.recorded_at
         assert known is not None
-        self.revise(str(e.originator_id), action, instant(known), fact.effective_date, c)
+        # A retraction takes a fact out from under others of its day: its timeline is folded afresh.
+        retraction = isinstance(e, Action.UpdateRetracted)
+        self.revise(str(e.originator_id), action, instant(known), fact.effective_date, c, refold=retraction)
 
-    def revise(self, action_id: str, action: Action, known: str, since: date, c: Any) -> None:
+    def revise(  # noqa: PLR0913
+        self, action_id: str, action: Action, known: str, since: date, c: Any, *, refold: bool = False
+    ) -> None:
         """Close what the action's new timeline contradicts at `known`; add what it newly says from `known`.
 
         Only valid time from `since` (the changed fact's effective date) on can differ: segments that
@@ -142,10 +146,7 @@ class TemporalView(ActionFolding, SqlView):
         start = action.initial["start_date"]
         since_text = max(since, start).isoformat()
         rows = self.open_rows(action_id, c)
-        segments = {
-            (valid_from.isoformat(), valid_to.isoformat() if valid_to else FOREVER, encoded(state))
-            for valid_from, valid_to, state in self.tail(action, rows, since_text)
-        }
+        segments = set(self.tail(action, rows, since_text, refold=refold))
         kept = []
         for row in rows:
             if row.valid_to < since_text:
@@ -165,8 +166,8 @@ class TemporalView(ActionFolding, SqlView):
         self._rows[action_id] = kept
 
     @staticmethod
-    def tail(action: Action, rows: list[Row], since: str) -> list[tuple[date, date | None, dict[str, Any]]]:
-        """The timeline's segments that reach `since` or later.
+    def tail(action: Action, rows: list[Row], since: str, *, refold: bool = False) -> list[tuple[str, str, str]]:
+        """The timeline's segments that reach `since` or later, as (valid_from, valid_to, state) text.
 
         When the changed fact is the last to apply (the usual case: updates reported as they happen),
         the timeline only changes from `since` on and follows from the open segment covering it, so
@@ -176,9 +177,12 @@ class TemporalView(ActionFolding, SqlView):
         facts = [f for f in action.facts.values() if f.applies(None, None)]
         last = max(facts, key=lambda f: (f.effective_date, f.seq), default=None)
         covering = [r for r in rows if r.valid_from <= since < r.valid_to]
-        if last is None or max(last.effective_date, start).isoformat() != since or len(covering) != 1:
-            segments = timeline(action.initial, facts, start)
-            return [s for s in segments if s[1] is None or s[1].isoformat() >= since]
+        if refold or last is None or max(last.effective_date, start).isoformat() != since or len(covering) != 1:
+            return [
+                (valid_from.isoformat(), valid_to.isoformat() if valid_to else FOREVER, encoded(state))
+                for valid_from, valid_to, state in timeline(action.initial, facts, start)
+                if valid_to is None or valid_to.isoformat() >= since
+            ]
         row = covering[0]
         after = decode_state(loads(row.state))
         apply(after, last)
@@ -192,10 +196,7 @@ class TemporalView(ActionFolding, SqlView):
                 merged[-1] = (merged[-1][0], piece[1], piece[2])
             else:
                 merged.append(piece)
-        return [
-            (date.fromisoformat(f), None if t == FOREVER else date.fromisoformat(t), decode_state(loads(state)))
-            for f, t, state in merged
-        ]
+        return merged
 
     def open_rows(self, action_id: str, c: Any) -> list[Row]:
         if action_id not in self._rows:

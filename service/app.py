@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.utils import get_topic
 
 from domain.action import Action
 from domain.errors import Conflict, NotFound, RuleViolated, StaleVersion
@@ -21,6 +22,8 @@ from domain.principals import ROLES, Principal
 from domain.user import User
 
 SAVE_ATTEMPTS = 3
+USERS_PAGE = 500  # Registrations read per page when listing users.
+REGISTERED = get_topic(User.Registered)  # type: ignore[attr-defined]  # Made by @event("Registered").
 
 
 class DateAsISO(Transcoding):
@@ -82,10 +85,15 @@ class Accord(Application[UUID]):
         plan = Plan(title=title, source=source, owner_agency=owner_agency, actor=actor.as_actor())
         return self._save(plan, plan.id)
 
-    def add_recommendation(self, actor: Principal, plan_id: UUID, **fields: Any) -> Written:
+    def add_recommendation(
+        self, actor: Principal, plan_id: UUID, *, recommendation_id: UUID | None = None, **fields: Any
+    ) -> Written:
         actor.check_may_manage_plans()
-        recommendation_id = uuid4()
+        recommendation_id = recommendation_id or uuid4()
         plan = self.get(Plan, plan_id)
+        if recommendation_id in plan.recommendation_ids:  # A retry whose first attempt was saved: write nothing.
+            position = self.recorder.max_notification_id() or 0
+            return Written(id=recommendation_id, version=plan.version, position=position)
         plan.add_recommendation(actor=actor, recommendation_id=recommendation_id, **fields)
         return self._save(plan, recommendation_id)
 
@@ -127,12 +135,18 @@ class Accord(Application[UUID]):
         *,
         expected_version: int | None = None,
         effective_date: date | None = None,
+        update_id: UUID | None = None,
         **fields: Any,
     ) -> Written:
-        """Record a partner's update; without an expected version, a racing writer is retried over."""
-        update_id, today = uuid4(), self.today()
+        """Record a partner's update; without an expected version, a racing writer is retried over.
+
+        `update_id` (derived from an Idempotency-Key) makes a retry whose first attempt was saved write nothing.
+        """
+        update_id, today = update_id or uuid4(), self.today()
         for attempt in range(1, SAVE_ATTEMPTS + 1):
             action = self.get(Action, action_id)
+            if str(update_id) in action.facts:
+                return self.written_before(action, update_id)
             if expected_version is not None and action.version != expected_version:
                 raise StaleVersion(f"the action is at version {action.version}, not {expected_version}")
             action.post_update(
@@ -156,10 +170,13 @@ class Accord(Application[UUID]):
         lead_person: str | None,
         contributing_agencies: list[str],
         effective_date: date | None = None,
+        assignment_id: UUID | None = None,
     ) -> Written:
         self.check_agency(lead_agency, "lead_agency")
         self.check_agencies(contributing_agencies, "contributing_agencies")
-        action, assignment_id = self.get(Action, action_id), uuid4()
+        action, assignment_id = self.get(Action, action_id), assignment_id or uuid4()
+        if str(assignment_id) in action.facts:
+            return self.written_before(action, assignment_id)
         action.assign_lead(
             actor=actor,
             update_id=str(assignment_id),
@@ -198,6 +215,26 @@ class Accord(Application[UUID]):
             return None
         return Principal(user_id=str(user.id), name=user.name, agency=user.agency, role=user.role)
 
+    def list_users(self) -> list[dict[str, Any]]:
+        """Every registered user, in order of registration: id, name, agency, role, revoked; never a token."""
+        users, position = [], 0
+        while page := self.recorder.select_notifications(
+            position, USERS_PAGE, topics=[REGISTERED], inclusive_of_start=False
+        ):
+            for notification in page:
+                user: User = self.get(User, UUID(str(notification.originator_id)))
+                who = {"name": user.name, "agency": user.agency, "role": user.role}
+                users.append({"id": user.id, **who, "revoked": user.revoked})
+            position = page[-1].id
+        return users
+
+    def revoke_user(self, user_id: UUID) -> None:
+        """From now on the user's token is refused (401); revoking a revoked user changes nothing."""
+        user = self.get(User, user_id)
+        if not user.revoked:
+            user.revoke()
+            self._save(user, user.id)
+
     def is_empty(self) -> bool:
         return not self.recorder.max_notification_id()
 
@@ -221,6 +258,16 @@ class Accord(Application[UUID]):
         if not isinstance(aggregate, cls):
             raise NotFound(f"no such {cls.__name__.lower()}")
         return aggregate
+
+    def written_before(self, action: Action, update_id: UUID) -> Written:
+        """What a save of this update wrote, rebuilt for a retry whose first attempt got no response.
+
+        Its version is that of the update's last event; its position is the store's head, at or after the
+        save's own, so waiting for it (Accord-Min-Position) still reads the update.
+        """
+        events = self.events.get(action.id, gt=action.facts[str(update_id)].seq - 1)
+        last = max(e.originator_version for e in events if getattr(e, "update_id", None) == str(update_id))
+        return Written(id=update_id, version=last, position=self.recorder.max_notification_id() or 0)
 
     def _save(self, aggregate: Any, new_id: UUID) -> Written:
         try:

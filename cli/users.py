@@ -1,0 +1,59 @@
+"""`accord users add|list|revoke`: bearer tokens are printed once, at `add`, and never again."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+from uuid import UUID
+
+from domain.principals import ROLES
+from service.bootstrap import bootstrap
+from service.settings import Settings
+
+
+def add_commands(commands: Any) -> None:
+    parser = commands.add_parser("users", help="add, list and revoke users and their bearer tokens")
+    sub = parser.add_subparsers(dest="users_command", required=True, metavar="USERS_COMMAND")
+    add_parser = sub.add_parser("add", help="create a user and print its token once, alone on the last line")
+    add_parser.add_argument("--name", required=True)
+    add_parser.add_argument("--agency", required=True)
+    add_parser.add_argument("--role", required=True, choices=ROLES)
+    add_parser.set_defaults(func=add)
+    sub.add_parser("list", help="every user: id, name, agency, role, revoked (never a token)").set_defaults(
+        func=list_users
+    )
+    revoke_parser = sub.add_parser("revoke", help="refuse the user's token from now on (401)")
+    revoke_parser.add_argument("user_id", type=UUID, metavar="USER_ID", help="as `accord users list` shows it")
+    revoke_parser.set_defaults(func=revoke)
+
+
+def add(args: argparse.Namespace, settings: Settings) -> None:
+    system = bootstrap(settings)
+    try:
+        user_id, token = system.app.add_user(name=args.name, agency=args.agency, role=args.role)
+    finally:
+        system.close()
+    print(f"user {user_id} ({args.role}, {args.agency}); its token, shown only now:", file=sys.stderr)
+    print(token)
+
+
+def list_users(args: argparse.Namespace, settings: Settings) -> None:
+    system = bootstrap(settings, in_process=False)
+    try:
+        users = system.app.list_users()
+    finally:
+        system.close()
+    print(f"{'id':<38}{'agency':<14}{'role':<13}{'revoked':<9}name")
+    for user in users:
+        revoked = "yes" if user["revoked"] else "no"
+        print(f"{user['id']!s:<38}{user['agency']:<14}{user['role']:<13}{revoked:<9}{user['name']}")
+
+
+def revoke(args: argparse.Namespace, settings: Settings) -> None:
+    system = bootstrap(settings, in_process=False)
+    try:
+        system.app.revoke_user(args.user_id)
+    finally:
+        system.close()
+    print(f"user {args.user_id} revoked: its token now gets 401")
