@@ -28,6 +28,7 @@ class Settings:
     catch_up_seconds: float = 10.0
     rate_limit: str = "600/minute"  # Per bearer token (flask-limiter syntax; `off` for none).
     idempotency_hours: float = 24.0  # How long an Idempotency-Key's first response is kept for replay.
+    cipher_key: str | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -48,6 +49,7 @@ class Settings:
             wait_seconds=float(env.get("ACCORD_WAIT_SECONDS") or defaults.wait_seconds),
             stall_seconds=float(env.get("ACCORD_STALL_SECONDS") or defaults.stall_seconds),
             catch_up_seconds=float(env.get("ACCORD_CATCH_UP_SECONDS") or defaults.catch_up_seconds),
+            cipher_key=env.get("ACCORD_CIPHER_KEY") or None,
             rate_limit=env.get("ACCORD_RATE_LIMIT") or defaults.rate_limit,
             idempotency_hours=float(env.get("ACCORD_IDEMPOTENCY_HOURS") or defaults.idempotency_hours),
         )
@@ -58,17 +60,25 @@ class Settings:
 
     def eventsourcing_env(self, name: str | None = None) -> dict[str, str]:
         """The eventsourcing library's settings for the event store, or for the projection `name`."""
-        # The event store's recorder also writes each event's hash-chain entry (service/chain.py).
-        backend = "Postgres" if self.is_postgres else "SQLite"
-        chain = {} if name else {"APPLICATION_RECORDER_TOPIC": f"service.chain:Chained{backend}ApplicationRecorder"}
-        # Keep recently used aggregates in memory; each load still fast-forwards from the store.
-        chain |= {} if name else {"AGGREGATE_CACHE_MAXSIZE": "1000"}
+        store = {} if name else self.event_store_env()
         if self.is_postgres:
-            return {**postgres_env(self.database_url), **chain, **self.extra_env}
+            return {**postgres_env(self.database_url), **store, **self.extra_env}
         path = sqlite_path(self.database_url)
         if name:
             path = path.with_name(f"{path.stem}.{name}{path.suffix}")
-        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path), **chain, **self.extra_env}
+        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path), **store, **self.extra_env}
+
+    def event_store_env(self) -> dict[str, str]:
+        backend = "Postgres" if self.is_postgres else "SQLite"
+        env = {
+            # The recorder also writes each event's hash-chain entry (service/chain.py).
+            "APPLICATION_RECORDER_TOPIC": f"service.chain:Chained{backend}ApplicationRecorder",
+            # Recently used aggregates stay in memory; each load still fast-forwards from the store.
+            "AGGREGATE_CACHE_MAXSIZE": "1000",
+        }
+        if self.cipher_key:  # Event payloads encrypted at rest (AES-GCM), by the library's own cipher.
+            env |= {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher", "CIPHER_KEY": self.cipher_key}
+        return env
 
 
 def sqlite_path(url: str) -> Path:
