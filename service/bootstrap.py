@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import psycopg
 
 from projections.current_status import CurrentStatus
 from projections.history import HistoryProjection
@@ -14,7 +17,7 @@ from projections.rollups import Rollups
 from projections.sql import views_factory
 from projections.temporal import Temporal
 from service.app import Accord
-from service.settings import Settings
+from service.settings import Settings, postgres_env
 
 PROJECTIONS: list[type[Any]] = [CurrentStatus, Rollups, HistoryProjection, Temporal]
 
@@ -34,6 +37,37 @@ class System:
         self.projections.factory.close()
 
 
+@contextmanager
+def store_lock(settings: Settings) -> Iterator[bool]:
+    """Serialise processes starting together, and say whether the event store's tables exist.
+
+    On PostgreSQL, CREATE TABLE IF NOT EXISTS races between processes, and DDL on tables in use can
+    deadlock with writers: so the first process creates the tables under a lock, the others skip it.
+    """
+    if not settings.is_postgres:
+        yield False  # SQLite serialises writers itself; its DDL is cheap and safe to repeat.
+        return
+    env = postgres_env(settings.database_url)
+    schema = env.get("POSTGRES_SCHEMA", "public")
+    with psycopg.connect(
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"],
+        dbname=env["POSTGRES_DBNAME"],
+        autocommit=True,
+        connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
+    ) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext('accord-store-ddl'))")
+        try:
+            row = conn.execute(
+                "SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".{Accord.name.lower()}_events_chain',)
+            )
+            yield bool(row.fetchone()[0])  # type: ignore[index]
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext('accord-store-ddl'))")
+
+
 def bootstrap(
     settings: Settings | None = None, clock: Callable[[], datetime] | None = None, *, in_process: bool | None = None
 ) -> System:
@@ -43,12 +77,13 @@ def bootstrap(
     `accord worker` processes instead. `in_process=False` builds without running them at all.
     """
     settings = settings or Settings.from_env()
-    app = Accord(
-        settings.eventsourcing_env(),
-        agencies=settings.agencies,
-        timezone=settings.timezone,
-        clock=clock or (lambda: datetime.now(UTC)),
-    )
+    with store_lock(settings) as exists:
+        app = Accord(
+            {**settings.eventsourcing_env(), "CREATE_TABLE": "no" if exists else "yes"},
+            agencies=settings.agencies,
+            timezone=settings.timezone,
+            clock=clock or (lambda: datetime.now(UTC)),
+        )
     projections = Projections(app, views_factory(settings.eventsourcing_env("views")), PROJECTIONS)
     if settings.redis_url:
         from workers.queue import nudge, projection_queue

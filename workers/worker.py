@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
+import psycopg
+from eventsourcing.persistence import PersistenceError
 from rq import SimpleWorker
 
-from service.bootstrap import bootstrap
+from service.bootstrap import System, bootstrap
 from service.settings import Settings
 from workers import jobs
 from workers.queue import nudge, projection_queue
@@ -15,10 +18,21 @@ from workers.queue import nudge, projection_queue
 log = logging.getLogger(__name__)
 
 
+def build(settings: Settings, attempts: int = 20) -> System:
+    """Build the worker's system, waiting out a database that is restarting or dropped our connections."""
+    for attempt in range(attempts):
+        try:
+            return bootstrap(settings, in_process=False)
+        except (PersistenceError, psycopg.Error) as error:
+            log.warning("the store does not answer yet (%s); retrying", type(error).__name__)
+            time.sleep(min(0.1 * 2**attempt, 3.0))
+    return bootstrap(settings, in_process=False)
+
+
 def run_worker(settings: Settings, burst: bool = False) -> None:
     if not settings.redis_url:
         raise SystemExit("accord worker needs ACCORD_REDIS_URL (without it, the server runs projections itself)")
-    system = bootstrap(settings, in_process=False)
+    system = build(settings)
     jobs.use_system(system)
     queue = projection_queue(settings.redis_url, settings.queue)
     names = system.projections.names
