@@ -6,23 +6,20 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
-import psycopg
-
 from domain.action import Action
 from domain.principals import Principal
 from service.app import Accord
 from service.settings import Settings
+from tests import builders
 
 ACCORD = str(Path(sys.executable).with_name("accord"))
 COORDINATOR = Principal("bench", "Bench coordinator", "lscb", "coordinator")
-AGENCIES = ("council", "health", "police", "education", "lscb")
 
 
 def postgres_url() -> str:
@@ -34,18 +31,9 @@ def redis_url() -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/10", "", ""))
 
 
-@contextmanager
-def fresh_schema() -> Iterator[str]:
+def fresh_schema() -> AbstractContextManager[str]:
     """A database URL for an empty schema, dropped afterwards."""
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_url(), autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        parts = urlsplit(postgres_url())
-        yield urlunsplit((parts.scheme, parts.netloc, parts.path, f"schema={schema}", ""))
-    finally:
-        with psycopg.connect(postgres_url(), autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    return builders.fresh_schema(postgres_url(), prefix="bench_")
 
 
 def settings(database_url: str, **kwargs: object) -> Settings:
@@ -53,37 +41,15 @@ def settings(database_url: str, **kwargs: object) -> Settings:
 
 
 def plan_with_actions(app: Accord, actions: int) -> list[tuple[UUID, Principal]]:
-    plan_id = app.create_plan(COORDINATOR, title="Bench plan", source="bench", owner_agency="lscb").id
-    rec_id = app.add_recommendation(
-        COORDINATOR,
-        plan_id,
-        number="1",
-        text="t",
-        timescale="now",
-        kind="recommendation",
-        reference=None,
-        outcomes=[],
-        measures=[],
-    ).id
-    made = []
-    for n in range(actions):
-        agency = AGENCIES[n % len(AGENCIES)]
-        action_id = app.raise_action(
-            COORDINATOR,
-            plan_id,
-            recommendation_id=rec_id,
-            number=f"1.{n}",
-            description="bench action",
-            lead_agency=agency,
-            lead_person=None,
-            contributing_agencies=[],
-            due_date=app.today() + timedelta(days=30),
-            due_label=None,
-            cost=None,
-            effective_date=app.today() - timedelta(days=400),
-        ).id
-        made.append((action_id, Principal(f"e{agency}", f"Editor {agency}", agency, "editor")))
-    return made
+    """`actions` actions led by the five agencies in turn, started 400 days ago, due in 30: each with its editor."""
+    today = app.today()
+    return builders.plan_with_actions(
+        app,
+        actions,
+        start=lambda _: today - timedelta(days=400),
+        due=lambda _: today + timedelta(days=30),
+        coordinator=COORDINATOR,
+    ).actions
 
 
 def bulk_updates(app: Accord, actions: list[tuple[UUID, Principal]], updates_per_action: int) -> int:

@@ -118,6 +118,8 @@ class ChainedRecorder(ABC):
     """What both chained recorders add: linking new events inside the insert transaction, and reading the chain."""
 
     events_table_name: str
+    select_last_store_statement: Any
+    select_last_stream_statement: Any
 
     @property
     def chain_table_name(self) -> str:
@@ -155,6 +157,20 @@ class ChainedRecorder(ABC):
             entries.append(ChainEntry(notification_id, originator_id, event.originator_version, stream, store))
         return entries
 
+    def link_after_last(
+        self, cursor: Any, stored_events: Sequence[StoredEvent], notification_ids: Sequence[int] | None
+    ) -> list[ChainEntry]:
+        """`link`, after the last entries recorded, read with the insert transaction's own cursor."""
+
+        def last_stream_hash(originator_id: str, version: int) -> str:
+            cursor.execute(self.select_last_stream_statement, (originator_id, version))
+            row = cursor.fetchone()
+            return str(row["stream_hash"]) if row else ZERO
+
+        cursor.execute(self.select_last_store_statement)
+        last = cursor.fetchone()
+        return self.link(stored_events, notification_ids, last["store_hash"] if last else ZERO, last_stream_hash)
+
 
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorder):
     """SQLite: chain entries are inserted by `_insert_events`, inside the library's write transaction."""
@@ -190,15 +206,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
         # The events are inserted first, so this transaction already holds SQLite's write lock when it reads the
         # last chain entry: no other writer can append in between.
         notification_ids = super()._insert_events(c, stored_events, **kwargs)
-
-        def last_stream_hash(originator_id: str, version: int) -> str:
-            c.execute(self.select_last_stream_statement, (originator_id, version))
-            row = c.fetchone()
-            return str(row["stream_hash"]) if row else ZERO
-
-        c.execute(self.select_last_store_statement)
-        last = c.fetchone()
-        entries = self.link(stored_events, notification_ids, last["store_hash"] if last else ZERO, last_stream_hash)
+        entries = self.link_after_last(c, stored_events, notification_ids)
         c.executemany(self.insert_chain_statement, [_row(e) for e in entries])
         return [e.notification_id for e in entries]
 
@@ -272,14 +280,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
     def _append_chain(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], notification_ids: Sequence[int] | None
     ) -> None:
-        def last_stream_hash(originator_id: str, version: int) -> str:
-            curs.execute(self.select_last_stream_statement, (originator_id, version))
-            row = curs.fetchone()
-            return str(row["stream_hash"]) if row else ZERO
-
-        curs.execute(self.select_last_store_statement)
-        last = curs.fetchone()
-        entries = self.link(stored_events, notification_ids, last["store_hash"] if last else ZERO, last_stream_hash)
+        entries = self.link_after_last(curs, stored_events, notification_ids)
         columns = list(zip(*(_row(e) for e in entries), strict=True))
         curs.execute(self.insert_chain_statement, [list(column) for column in columns])
         if len(curs.fetchall()) != len(entries):

@@ -16,6 +16,7 @@ import pytest
 from api import create_app
 from service.bootstrap import System, bootstrap
 from service.settings import Settings
+from tests.builders import fresh_schema
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -53,15 +54,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'accord.db'}"
         return
-    database = request.getfixturevalue("postgres_database")
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(database, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield with_database(database, urlsplit(database).path.lstrip("/"), f"schema={schema}")
-    finally:
-        with psycopg.connect(database, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_schema(request.getfixturevalue("postgres_database")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -9,16 +9,11 @@ from typing import Any
 import pytest
 
 from api.access_log import EXTENSION
+from tests.builders import assert_problem, plan_with_action
 from tests.conftest import BACKENDS
-from tests.e2e.test_api import assert_problem, plan_with_action
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 PURPOSE = "Ofsted inspection: sampling health actions"
-
-
-@pytest.fixture
-def coordinator(users: Any) -> dict[str, str]:
-    return users.headers("coordinator", "lscb")
 
 
 @pytest.fixture

@@ -7,67 +7,10 @@ from typing import Any
 
 import pytest
 
+from tests.builders import assert_problem, plan_with_action
 from tests.conftest import BACKENDS
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
-
-
-def plan_with_action(client: Any, coordinator: dict[str, str], **action: Any) -> tuple[str, str, str]:
-    plan = client.post(
-        "/api/v1/plans",
-        json={"title": "Safeguarding action plan", "source": "Ofsted inspection 2011", "owner_agency": "lscb"},
-        headers=coordinator,
-    )
-    assert plan.status_code == 201, plan.json
-    plan_id = plan.json["id"]
-    rec = client.post(
-        f"/api/v1/plans/{plan_id}/recommendations",
-        json={"number": "2", "text": "Health capacity supports practice", "timescale": "By end June"},
-        headers=coordinator,
-    )
-    assert rec.status_code == 201, rec.json
-    body = {
-        "recommendation_id": rec.json["id"],
-        "number": "2.1",
-        "description": "Review health safeguarding arrangements",
-        "lead_agency": "health",
-        "contributing_agencies": ["police"],
-        "due_date": "2026-06-30",
-        "due_label": "By end June",
-        "effective_date": "2026-01-05",
-        **action,
-    }
-    created = client.post(f"/api/v1/plans/{plan_id}/actions", json=body, headers=coordinator)
-    assert created.status_code == 201, created.json
-    return plan_id, rec.json["id"], created.json["id"]
-
-
-def assert_problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.content_type == "application/problem+json"
-    body = response.json
-    assert {"type", "title", "status", "detail"} <= set(body)
-    assert body["status"] == status
-    assert "Traceback" not in response.get_data(as_text=True)
-    if field is not None:
-        assert field in body["errors"], body
-        assert all(isinstance(m, str) for m in body["errors"][field])
-    return body
-
-
-@pytest.fixture
-def coordinator(users: Any) -> dict[str, str]:
-    return users.headers("coordinator", "lscb")
-
-
-@pytest.fixture
-def health(users: Any) -> dict[str, str]:
-    return users.headers("editor", "health")
-
-
-@pytest.fixture
-def action_id(client: Any, coordinator: dict[str, str]) -> str:
-    return plan_with_action(client, coordinator)[2]
 
 
 def test_writes_return_201_with_id_and_location(client: Any, coordinator: dict[str, str]) -> None:

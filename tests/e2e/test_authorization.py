@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from tests.builders import assert_problem, plan_with_action
 from tests.conftest import BACKENDS
-from tests.e2e.test_api import assert_problem, plan_with_action
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
@@ -210,16 +210,6 @@ def test_no_token_is_401_on_every_endpoint(client: Any) -> None:
 
 
 # Property-level rules: what a body may set depends on the caller's relation to the stored action.
-
-
-@pytest.fixture
-def coordinator(users: Any) -> dict[str, str]:
-    return users.headers("coordinator", "lscb")
-
-
-@pytest.fixture
-def action_id(client: Any, coordinator: dict[str, str]) -> str:
-    return plan_with_action(client, coordinator)[2]
 
 
 @pytest.mark.parametrize(

@@ -7,25 +7,10 @@ from typing import Any
 
 import pytest
 
+from tests.builders import assert_problem, plan_with_action
 from tests.conftest import BACKENDS
-from tests.e2e.test_api import assert_problem, plan_with_action
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
-
-
-@pytest.fixture
-def coordinator(users: Any) -> dict[str, str]:
-    return users.headers("coordinator", "lscb")
-
-
-@pytest.fixture
-def health(users: Any) -> dict[str, str]:
-    return users.headers("editor", "health")
-
-
-@pytest.fixture
-def action_id(client: Any, coordinator: dict[str, str]) -> str:
-    return plan_with_action(client, coordinator)[2]
 
 
 def post_update(client: Any, action_id: str, headers: dict[str, str], **body: Any) -> dict[str, Any]:

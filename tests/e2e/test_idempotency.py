@@ -16,30 +16,10 @@ from domain.action import Action
 from service.bootstrap import bootstrap
 from service.idempotency import IdempotencyKeys
 from service.settings import Settings
+from tests.builders import assert_problem, plan_with_action
 from tests.conftest import BACKENDS, Users
-from tests.e2e.test_api import assert_problem, plan_with_action
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
-
-
-@pytest.fixture
-def coordinator(users: Any) -> dict[str, str]:
-    return users.headers("coordinator", "lscb")
-
-
-@pytest.fixture
-def health(users: Any) -> dict[str, str]:
-    return users.headers("editor", "health")
-
-
-@pytest.fixture
-def ids(client: Any, coordinator: dict[str, str]) -> tuple[str, str, str]:
-    return plan_with_action(client, coordinator)
-
-
-@pytest.fixture
-def action_id(ids: tuple[str, str, str]) -> str:
-    return ids[2]
 
 
 def keyed(headers: dict[str, str], key: str, **more: str) -> dict[str, str]:

@@ -18,16 +18,11 @@ from redis import Redis
 from api import create_app
 from service.bootstrap import bootstrap
 from service.settings import Settings
+from tests.builders import assert_problem, plan_with_action
 from tests.conftest import BACKENDS, Users
-from tests.e2e.test_api import assert_problem, plan_with_action
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 ACCORD = str(Path(sys.executable).with_name("accord"))
-
-
-@pytest.fixture
-def coordinator(users: Any) -> dict[str, str]:
-    return users.headers("coordinator", "lscb")
 
 
 def test_no_api_response_may_be_stored_by_a_cache(client: Any, coordinator: dict[str, str]) -> None:

@@ -82,11 +82,6 @@ def rollup(client: Any, headers: dict[str, str], scope: str, scope_id: str) -> d
 
 
 @pytest.fixture
-def coordinator(users: Any) -> dict[str, str]:
-    return users.headers("coordinator", "lscb")
-
-
-@pytest.fixture
 def plan(client: Any, coordinator: dict[str, str]) -> Plan:
     return Plan(client, coordinator)
 

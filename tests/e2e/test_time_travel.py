@@ -19,17 +19,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from uuid import uuid4
 
-import psycopg
 import pytest
 
 from api import create_app
 from service.bootstrap import System, bootstrap
 from service.settings import Settings
-from tests.conftest import BACKENDS, with_database
-from tests.e2e.test_api import assert_problem
+from tests.builders import assert_problem, fresh_schema
+from tests.conftest import BACKENDS
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "portsmouth-2010.json"
 LOADED = date.today() + timedelta(days=7)  # The day the coordinator loads the plan ("day 0").
@@ -188,15 +186,8 @@ def story_database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('time-travel') / 'accord.db'}"
         return
-    database = request.getfixturevalue("postgres_database")
-    schema = f"t_{uuid4().hex[:10]}"
-    with psycopg.connect(database, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield with_database(database, urlsplit(database).path.lstrip("/"), f"schema={schema}")
-    finally:
-        with psycopg.connect(database, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_schema(request.getfixturevalue("postgres_database")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ import pytest
 
 from service.bootstrap import System
 from service.chain import ZERO, ChainedRecorder, head, verify_chain
+from tests.builders import plan_with_action
 from tests.conftest import BACKENDS, Users
 
 ACCORD = str(Path(sys.executable).with_name("accord"))
@@ -72,31 +73,10 @@ class Attacker:
 @pytest.fixture
 def positions(system: System, users: Users, client: Any) -> list[int]:
     """A plan, a recommendation, an action and two updates (one of two events), posted through the API."""
-    coordinator = users.headers("coordinator", "lscb")
+    _, _, action_id = plan_with_action(client, users.headers("coordinator", "lscb"))
     health = users.headers("editor", "health")
-    plan = client.post(
-        "/api/v1/plans", json={"title": "Plan", "source": "Review 2011", "owner_agency": "lscb"}, headers=coordinator
-    )
-    assert plan.status_code == 201, plan.json
-    plan_url = f"/api/v1/plans/{plan.json['id']}"
-    rec = client.post(
-        f"{plan_url}/recommendations", json={"number": "1", "text": "Text", "timescale": "June"}, headers=coordinator
-    )
-    assert rec.status_code == 201, rec.json
-    action = client.post(
-        f"{plan_url}/actions",
-        json={
-            "recommendation_id": rec.json["id"],
-            "number": "1.1",
-            "description": "Review arrangements",
-            "lead_agency": "health",
-            "effective_date": "2026-01-05",
-        },
-        headers=coordinator,
-    )
-    assert action.status_code == 201, action.json
     for update in ({"progress": "Meeting arranged"}, {"progress": "Met", "status": "in_progress", "rag": "amber"}):
-        posted = client.post(f"/api/v1/actions/{action.json['id']}/updates", json=update, headers=health)
+        posted = client.post(f"/api/v1/actions/{action_id}/updates", json=update, headers=health)
         assert posted.status_code == 201, posted.json
     notifications = system.app.recorder.select_notifications(start=1, limit=1000)
     assert len(notifications) >= 8

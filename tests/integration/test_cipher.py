@@ -11,6 +11,7 @@ from eventsourcing.cryptography import AESCipher
 from api import create_app
 from service.bootstrap import bootstrap
 from service.settings import Settings
+from tests.builders import plan_with_action
 from tests.conftest import BACKENDS
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
@@ -18,24 +19,10 @@ SECRET = "Child K's strategy meeting was held at the school"
 
 
 def post(client: Any, headers: dict[str, str]) -> str:
-    plan = client.post("/api/v1/plans", json={"title": "T", "source": "S", "owner_agency": "lscb"}, headers=headers)
-    rec = client.post(
-        f"/api/v1/plans/{plan.json['id']}/recommendations",
-        json={"number": "1", "text": "t", "timescale": "now"},
-        headers=headers,
-    )
-    action = client.post(
-        f"/api/v1/plans/{plan.json['id']}/actions",
-        json={"recommendation_id": rec.json["id"], "number": "1.1", "description": "d", "lead_agency": "health"},
-        headers=headers,
-    )
-    assert (
-        client.post(
-            f"/api/v1/actions/{action.json['id']}/updates", json={"progress": SECRET}, headers=headers
-        ).status_code
-        == 201
-    )
-    return str(action.json["id"])
+    _, _, action_id = plan_with_action(client, headers)
+    posted = client.post(f"/api/v1/actions/{action_id}/updates", json={"progress": SECRET}, headers=headers)
+    assert posted.status_code == 201
+    return action_id
 
 
 def test_update_text_is_not_stored_in_clear_but_reads_back(database_url: str, tmp_path: Path) -> None:

@@ -28,11 +28,11 @@ from redis import Redis
 from domain.principals import Principal
 from service.bootstrap import System, bootstrap
 from service.settings import Settings
+from tests.builders import plan_with_actions
 
 ACCORD = str(Path(sys.executable).with_name("accord"))
 WORKER_APP_NAME = "accord-fault-worker"
 pytestmark = [pytest.mark.postgres, pytest.mark.parametrize("database_url", ["postgres"], indirect=True)]
-AGENCIES = ("council", "health", "police", "education", "lscb")
 
 
 def redis_url() -> str:
@@ -71,35 +71,8 @@ class Cluster:
             worker.wait(timeout=30)
 
     def plan(self) -> None:
-        app = self.system.app
-        coordinator = Principal("c", "Coordinator", "lscb", "coordinator")
-        plan_id = app.create_plan(coordinator, title="Fault plan", source="tests", owner_agency="lscb").id
-        rec_id = app.add_recommendation(
-            coordinator,
-            plan_id,
-            number="1",
-            text="t",
-            timescale="now",
-            kind="recommendation",
-            reference=None,
-            outcomes=[],
-            measures=[],
-        ).id
-        for n, agency in enumerate(AGENCIES):
-            action_id = app.raise_action(
-                coordinator,
-                plan_id,
-                recommendation_id=rec_id,
-                number=f"1.{n}",
-                description="d",
-                lead_agency=agency,
-                lead_person=None,
-                contributing_agencies=[],
-                due_date=None,
-                due_label=None,
-                cost=None,
-            ).id
-            self.actions.append((action_id, Principal(f"e{n}", f"Editor {agency}", agency, "editor")))
+        """One action led by each agency."""
+        self.actions.extend(plan_with_actions(self.system.app).actions)
 
     def stream(self, updates: int, per_second: float) -> threading.Thread:
         def post() -> None:

@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 
 from domain.action import Action
 from domain.errors import DomainError
-from domain.principals import Principal
 from domain.timeline import CLOSED
 from projections.manager import Projections
 from projections.rollups import summarise
@@ -27,11 +26,10 @@ from projections.sql import views_factory
 from projections.temporal import Temporal
 from service.app import Accord
 from service.settings import Settings
+from tests.builders import AGENCIES, COORDINATOR, editor, plan_with_actions
 
 TODAY = date(2026, 6, 30)
 BASE = TODAY - timedelta(days=90)
-AGENCIES = ("council", "health", "police", "education", "lscb")
-COORDINATOR = Principal("c", "Coordinator", "lscb", "coordinator")
 EXAMPLES = 500
 
 
@@ -52,7 +50,6 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Accord, Pr
     projections.factory.close()
 
 
-editor = st.sampled_from(AGENCIES).map(lambda a: Principal(f"e-{a}", f"Editor {a}", a, "editor"))
 day = st.integers(min_value=0, max_value=60)
 update = st.fixed_dictionaries(
     {"progress": st.none() | st.sampled_from(["begun", "halfway", "done", "late note"])},
@@ -73,40 +70,19 @@ history = st.tuples(st.lists(st.integers(0, 40), min_size=1, max_size=3), st.lis
 
 def play(app: Accord, starts: list[int], operations: list[Any]) -> tuple[UUID, list[UUID]]:
     """Run a generated history through the use cases; the domain refuses some steps, as it would a user's."""
-    plan_id = app.create_plan(COORDINATOR, title="P", source="s", owner_agency="lscb").id
-    rec_id = app.add_recommendation(
-        COORDINATOR,
-        plan_id,
-        number="1",
-        text="t",
-        timescale="now",
-        kind="recommendation",
-        reference=None,
-        outcomes=[],
-        measures=[],
-    ).id
-    actions = [
-        app.raise_action(
-            COORDINATOR,
-            plan_id,
-            recommendation_id=rec_id,
-            number=f"1.{n}",
-            description="d",
-            lead_agency=AGENCIES[n],
-            lead_person=None,
-            contributing_agencies=[AGENCIES[n + 1]],
-            due_date=BASE + timedelta(days=30 + start),
-            due_label=None,
-            cost=None,
-            effective_date=BASE + timedelta(days=start),
-        ).id
-        for n, start in enumerate(starts)
-    ]
+    plan = plan_with_actions(
+        app,
+        len(starts),
+        contributors=1,
+        start=lambda n: BASE + timedelta(days=starts[n]),
+        due=lambda n: BASE + timedelta(days=30 + starts[n]),
+    )
+    actions = plan.action_ids
     posted: list[tuple[UUID, UUID]] = []
     for kind, index, offset, payload, by_lead in operations:
         action_id = actions[index % len(actions)]
         lead = app.get(Action, action_id).lead_agency
-        actor = Principal(f"e-{lead}", f"Editor {lead}", lead, "editor") if by_lead else COORDINATOR
+        actor = editor(lead) if by_lead else COORDINATOR
         try:
             if kind == "update":
                 fields = {k: v for k, v in payload.items() if v is not None and k != "due"}
@@ -128,7 +104,7 @@ def play(app: Accord, starts: list[int], operations: list[Any]) -> tuple[UUID, l
                 )
         except DomainError:
             pass
-    return plan_id, actions
+    return plan.plan_id, actions
 
 
 REPORTS = {
