@@ -59,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DomainError as error:
         print(f"accord: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # Output piped into `head` and the like: stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def demo_command(args: argparse.Namespace, settings: Settings) -> None:
