@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
         audit,
         auth,
         consistency,
+        content,
         errors,
         health,
         history,
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     errors.init_app(app)
     limits.init_app(app)
     auth.init_app(app)
+    content.init_app(app)
     consistency.init_app(app)
     idempotency.init_app(app)
     access_log.init_app(app)

@@ -16,6 +16,7 @@ from marshmallow import Schema, fields, validate
 from api import get_system
 from api.auth import principal
 from api.schemas import Strict
+from api.spec import ACCESS_LOGGED
 from domain.errors import NotPermitted, RuleViolated
 from domain.principals import COORDINATOR, INSPECTOR
 from service.access_log import PURPOSE_MAX, AccessLog
@@ -51,18 +52,20 @@ def logged(what: str, when: Callable[[], bool] | None = None) -> Callable[[F], F
     def decorate(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            given = purpose()  # Checked whether or not this call is recorded: the operation documents the header.
             if when is None or when():
                 g.access_read = {
                     "what": what,
                     "action_id": str(kwargs["action_id"]) if "action_id" in kwargs else None,
                     "plan_id": str(kwargs["plan_id"]) if "plan_id" in kwargs else None,
-                    "purpose": purpose(),
+                    "purpose": given,
                     "params": {k: request.args[k][:PARAM_MAX] for k in KEPT_PARAMS if k in request.args},
                 }
             return view(*args, **kwargs)
 
         wrapper.__doc__ = (view.__doc__ or "") + NOTE
-        return cast(F, wrapper)
+        # Marks the operation in the OpenAPI document, where api.spec documents the Accord-Purpose header on it.
+        return cast(F, Blueprint.doc(**{ACCESS_LOGGED: what})(wrapper))
 
     return decorate
 
@@ -134,6 +137,7 @@ class AccessLogOut(Schema):
 class AccessLogView(MethodView):
     @blp.arguments(AccessLogQuery, location="query")
     @blp.response(200, AccessLogOut)
+    @blp.alt_response(403, response="FORBIDDEN")
     def get(self, query: dict[str, Any]) -> Any:
         """Reads of histories and time-travel views, oldest first (coordinators and inspectors)."""
         if principal().role not in READERS:

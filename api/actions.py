@@ -50,10 +50,21 @@ class Action(MethodView):
         return action, {"ETag": f'"{action["version"]}"'}
 
 
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "description": 'The quoted version from the action\'s ETag, e.g. "3": when the action has moved on, 412 and'
+    " nothing is written.",
+    "schema": {"type": "string", "pattern": '^(W/)?"?[0-9]{1,18}"?$'},
+}
+
+
 @blp.route("/actions/<uuid:action_id>/updates")
 class Updates(MethodView):
     @blp.arguments(UpdateIn)
     @blp.response(201, WrittenOut)
+    @blp.alt_response(412, response="PRECONDITION_FAILED")
+    @blp.doc(parameters=[IF_MATCH])
     def post(self, body: dict[str, Any], action_id: UUID) -> Any:
         written = get_system().app.post_update(
             principal(), action_id, expected_version=expected_version(), update_id=new_id(), **body

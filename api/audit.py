@@ -33,6 +33,7 @@ class HeadOut(Schema):
 @blp.route("/head")
 class AuditHead(MethodView):
     @blp.response(200, HeadOut)
+    @blp.alt_response(403, response="FORBIDDEN")
     def get(self) -> Any:
         """The current head digest: check it later with `accord audit verify --expect POSITION:DIGEST`."""
         if principal().role not in AUDITORS:

@@ -66,7 +66,9 @@ def problem_for_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     data = getattr(error, "data", None) or {}
     errors = flatten(data["messages"]) if "messages" in data else None
-    headers = data.get("headers")
+    # Keep what the exception says besides its body: `Allow` on a 405 (RFC 9110 requires it), a challenge, ...
+    headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
+    headers.update(data.get("headers") or {})
     title = error.name
     detail = data.get("message") or error.description or title
     if status == 422:
