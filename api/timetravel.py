@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 from api import get_system
 from api.access_log import logged
 from api.schemas import LastUpdateOut, Strict, SummaryOut, iso_date
-from domain.errors import NotFound, RuleViolated
+from domain.errors import NotFound
 from projections.rollups import summarise
 
 blp = Blueprint("timetravel", __name__, url_prefix="/api/v1", description="History and time travel")
@@ -88,7 +88,7 @@ class ChangesOut(Schema):
 
 
 def moments(query: dict[str, Any]) -> tuple[date, datetime]:
-    """(as_at, known_at) with their defaults: today, now; a future as_at is refused."""
+    """(as_at, known_at) with their defaults: today, now."""
     app = get_system().app
     as_at, known_at = query.get("as_at") or app.today(), query.get("known_at") or app.clock()
     return as_at, known_at.astimezone(UTC)
@@ -160,10 +160,3 @@ def action_at(action_id: UUID, query: dict[str, Any]) -> dict[str, Any]:
     if action is None:
         raise NotFound("no such action (as at that date, as known then)")
     return {**action, "as_at": as_at.isoformat(), "known_at": known_at.isoformat()}
-
-
-def end_of(day: date) -> datetime:
-    return datetime.combine(day, time.max, tzinfo=UTC)
-
-
-__all__ = ["STRICT_QUERY", "AsAtQuery", "RuleViolated", "action_at", "blp", "end_of"]
