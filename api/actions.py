@@ -14,8 +14,8 @@ from api.access_log import logged, time_travelling
 from api.auth import principal
 from api.idempotency import new_id
 from api.plans import created
-from api.schemas import ActionListOut, ActionOut, AgencyActionsQuery, LeadIn, UpdateIn, WrittenOut
-from api.timetravel import STRICT_QUERY, AsAtQuery, action_at
+from api.schemas import STRICT_QUERY, ActionListOut, ActionOut, AgencyActionsQuery, LeadIn, UpdateIn, WrittenOut, page
+from api.timetravel import AsAtQuery, action_at
 from domain.errors import NotFound, RuleViolated
 
 blp = Blueprint("actions", __name__, url_prefix="/api/v1", description="Actions and partner updates")
@@ -84,10 +84,13 @@ class Lead(MethodView):
 
 @blp.route("/agencies/<agency>/actions")
 class AgencyActions(MethodView):
-    @blp.arguments(AgencyActionsQuery, location="query")
+    @blp.arguments(AgencyActionsQuery, **STRICT_QUERY)
     @blp.response(200, ActionListOut)
     def get(self, query: dict[str, Any], agency: str) -> Any:
         system = get_system()
         if agency not in system.settings.agencies:
             raise NotFound("no such agency")
-        return {"items": system.current.agency_actions(agency, system.app.today(), **query)}
+        found = system.current.agency_actions(
+            agency, system.app.today(), status=query["status"], overdue=query["overdue"]
+        )
+        return page(found, query)

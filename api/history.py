@@ -14,7 +14,7 @@ from api import get_system
 from api.access_log import logged
 from api.auth import principal
 from api.plans import created
-from api.schemas import Strict, WrittenOut
+from api.schemas import STRICT_QUERY, PageQuery, Strict, WrittenOut, page
 from domain.errors import NotFound
 from projections.history import RETRACTION_FIELDS, TYPES, HistoryProjection, retraction_id
 
@@ -97,6 +97,7 @@ class HistoryItemOut(Schema):
 
 class HistoryOut(Schema):
     items = fields.List(fields.Nested(HistoryItemOut))
+    next_offset = fields.Integer(allow_none=True, metadata={"description": "offset of the next page; null on the last"})
 
 
 def history_view() -> Any:
@@ -105,14 +106,15 @@ def history_view() -> Any:
 
 @blp.route("/actions/<uuid:action_id>/history")
 class History(MethodView):
+    @blp.arguments(PageQuery, **STRICT_QUERY)
     @blp.response(200, HistoryOut)
     @logged("history")
-    def get(self, action_id: UUID) -> Any:
+    def get(self, query: dict[str, Any], action_id: UUID) -> Any:
         """Every recorded change to the action, in the order recorded, retracted updates included."""
         items = history_view().history(str(action_id))
         if items is None:
             raise NotFound("no such action")
-        return {"items": items}
+        return page(items, query)
 
 
 @blp.route("/actions/<uuid:action_id>/updates/<uuid:update_id>/retractions")

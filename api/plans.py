@@ -12,7 +12,18 @@ from flask_smorest import Blueprint
 from api import get_system
 from api.auth import principal
 from api.idempotency import new_id
-from api.schemas import ActionIn, PlanIn, PlanListOut, PlanOut, RecommendationIn, RecommendationOut, WrittenOut
+from api.schemas import (
+    STRICT_QUERY,
+    ActionIn,
+    PageQuery,
+    PlanIn,
+    PlanListOut,
+    PlanOut,
+    RecommendationIn,
+    RecommendationOut,
+    WrittenOut,
+    page,
+)
 from domain.errors import NotFound
 from projections.rollups import PLAN, Rollups
 
@@ -42,12 +53,13 @@ def plan_summaries(plan_ids: list[str]) -> dict[str, dict[str, Any]]:
 
 @blp.route("")
 class Plans(MethodView):
+    @blp.arguments(PageQuery, **STRICT_QUERY)
     @blp.response(200, PlanListOut)
-    def get(self) -> Any:
+    def get(self, query: dict[str, Any]) -> Any:
         system = get_system()
-        plans = system.current.list_plans(system.app.today())
-        summaries = plan_summaries([plan["id"] for plan in plans])
-        return {"items": [{**plan, "summary": summaries[plan["id"]]} for plan in plans]}
+        shown = page(system.current.list_plans(system.app.today()), query)
+        summaries = plan_summaries([plan["id"] for plan in shown["items"]])
+        return {**shown, "items": [{**plan, "summary": summaries[plan["id"]]} for plan in shown["items"]]}
 
     @blp.arguments(PlanIn)
     @blp.response(201, WrittenOut)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import RAISE, Schema, fields, validate
 
 from domain.plan import KINDS, RECOMMENDATION
@@ -92,7 +94,28 @@ class LeadIn(Strict):
     effective_date = fields.Date(load_default=None)
 
 
-class AgencyActionsQuery(Strict):
+# webargs drops unknown query parameters unless told otherwise; `unknown=None` leaves it to the schema (Strict:
+# refused with 422), so that a misspelt parameter cannot silently answer another question.
+STRICT_QUERY: dict[str, Any] = {"location": "query", "unknown": None}
+MAX_PAGE = 1000
+
+
+class PageQuery(Strict):
+    limit = fields.Integer(
+        load_default=500, validate=validate.Range(1, MAX_PAGE), metadata={"description": "items per page"}
+    )
+    offset = fields.Integer(
+        load_default=0, validate=validate.Range(0, 1_000_000_000), metadata={"description": "items to skip"}
+    )
+
+
+def page(items: list[Any], query: dict[str, Any]) -> dict[str, Any]:
+    """One page of `items`; `next_offset` is where the next page starts, null on the last."""
+    end = query["offset"] + query["limit"]
+    return {"items": items[query["offset"] : end], "next_offset": end if len(items) > end else None}
+
+
+class AgencyActionsQuery(PageQuery):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
     overdue = fields.Boolean(load_default=None)
 
@@ -135,6 +158,7 @@ class ActionOut(Schema):
 
 class ActionListOut(Schema):
     items = fields.List(fields.Nested(ActionOut))
+    next_offset = fields.Integer(allow_none=True, metadata={"description": "offset of the next page; null on the last"})
 
 
 class SummaryOut(Schema):
@@ -166,6 +190,7 @@ class PlanSummaryOut(Schema):
 
 class PlanListOut(Schema):
     items = fields.List(fields.Nested(PlanSummaryOut))
+    next_offset = fields.Integer(allow_none=True, metadata={"description": "offset of the next page; null on the last"})
 
 
 class PlanOut(PlanSummaryOut):

@@ -12,15 +12,12 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from api import get_system
 from api.access_log import logged
-from api.schemas import LastUpdateOut, Strict, SummaryOut, iso_date
+from api.schemas import STRICT_QUERY, LastUpdateOut, Strict, SummaryOut, iso_date
 from domain.errors import NotFound
 from projections.rollups import summarise
 
 blp = Blueprint("timetravel", __name__, url_prefix="/api/v1", description="History and time travel")
 SHOWN = ("status", "rag", "due_date", "due_label", "lead_agency", "lead_person", "last_update")
-# webargs drops unknown query parameters unless told otherwise; `unknown=None` leaves it to the schema (Strict:
-# refused with 422), so that a misspelt `as_at` or `known_at` cannot silently show today as known now.
-STRICT_QUERY: dict[str, Any] = {"location": "query", "unknown": None}
 
 
 class AsAtQuery(Strict):

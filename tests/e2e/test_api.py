@@ -248,3 +248,21 @@ def test_stored_events_are_only_ever_appended(client: Any, system: Any, health: 
     after = system.app.recorder.select_notifications(start=1, limit=1000)
     assert after[: len(before)] == before
     assert len(after) == len(before) + 2
+
+
+def test_lists_come_in_bounded_pages(client: Any, coordinator: dict[str, str], health: dict[str, str]) -> None:
+    plan_id, rec_id, _ = plan_with_action(client, coordinator)
+    for n in range(2, 5):
+        body = {"recommendation_id": rec_id, "number": f"2.{n}", "description": "d", "lead_agency": "health"}
+        assert client.post(f"/api/v1/plans/{plan_id}/actions", json=body, headers=coordinator).status_code == 201
+    url = "/api/v1/agencies/health/actions"
+    first = client.get(f"{url}?limit=3", headers=health).json
+    assert (len(first["items"]), first["next_offset"]) == (3, 3)
+    rest = client.get(f"{url}?limit=3&offset=3", headers=health).json
+    assert (len(rest["items"]), rest["next_offset"]) == (1, None)
+    everything = client.get(url, headers=health).json["items"]
+    assert [a["id"] for a in first["items"] + rest["items"]] == [a["id"] for a in everything]
+    assert client.get("/api/v1/plans?limit=1", headers=health).json["next_offset"] is None
+    assert_problem(client.get(f"{url}?limit=1001", headers=health), 422, "limit")
+    assert_problem(client.get(f"{url}?limit=0", headers=health), 422, "limit")
+    assert_problem(client.get(f"{url}?page=2", headers=health), 422, "page")
