@@ -62,7 +62,7 @@ def run(events: int = 200_000, actions: int = 2_000) -> dict[str, object]:
         results["worker from empty"] = {
             "events": total,
             "seconds": round(seconds, 1),
-            "events_per_s_all_projections": round(total * 1 / seconds),
+            "events_per_s_all_projections": round(total / seconds),
             "peak_rss_mb": round(rss),
         }
         Redis.from_url(redis_url()).flushdb()

@@ -211,9 +211,14 @@ class Action(Aggregate):
         if not (actor.is_coordinator or (actor.role == EDITOR and actor.agency == fact.agency)):
             raise NotPermitted("only the update's own agency or a coordinator may retract it")
 
-    def check_effective_date(self, effective_date: date, today: date) -> None:
+    @staticmethod
+    def check_not_after(effective_date: date, today: date) -> None:
+        """A reported fact may be late, never early: it cannot take effect after the day it is recorded."""
         if effective_date > today:
             raise RuleViolated("effective_date cannot be after the day it is recorded", field="effective_date")
+
+    def check_effective_date(self, effective_date: date, today: date) -> None:
+        self.check_not_after(effective_date, today)
         if effective_date < self.start_date:
             raise RuleViolated(
                 f"effective_date cannot be before the action started ({self.start_date.isoformat()})",

@@ -24,6 +24,8 @@ from projections.sql import SqlView, dumps, loads
 
 OPEN = "9999-12-31T23:59:59.999999+00:00"  # known_to / valid_to of rows not (yet) superseded.
 FOREVER = "9999-12-31"
+# The segment that answers (as_at = :d, known_at = :k): known then, and valid on that day.
+AS_AT = "s.known_from <= :k AND s.known_to > :k AND s.valid_from <= :d AND s.valid_to > :d"
 
 
 def instant(moment: datetime) -> str:
@@ -267,8 +269,7 @@ class TemporalView(ActionFolding, SqlView):
         rows = self.fetchall(
             "SELECT s.action_id, s.state, a.number, a.recommendation_id FROM {p}_segments s"
             " JOIN {p}_actions a ON a.id = s.action_id"
-            " WHERE s.plan_id = :plan AND s.known_to > :k AND s.known_from <= :k"
-            " AND s.valid_from <= :d AND s.valid_to > :d ORDER BY a.recorded_at",
+            f" WHERE s.plan_id = :plan AND {AS_AT} ORDER BY a.recorded_at",
             {"plan": plan_id, "k": known, "d": as_at.isoformat()},
         )
         actions = [action_as_at(r, as_at) for r in rows]
@@ -287,8 +288,7 @@ class TemporalView(ActionFolding, SqlView):
         row = self.fetchone(
             "SELECT s.action_id, s.state, a.number, a.recommendation_id, a.plan_id, a.description FROM {p}_segments s"
             " JOIN {p}_actions a ON a.id = s.action_id"
-            " WHERE s.action_id = :id AND s.known_to > :k AND s.known_from <= :k"
-            " AND s.valid_from <= :d AND s.valid_to > :d",
+            f" WHERE s.action_id = :id AND {AS_AT}",
             {"id": action_id, "k": known, "d": as_at.isoformat()},
         )
         return (

@@ -115,8 +115,7 @@ class Accord(Application[UUID]):
         self.check_agencies(contributing_agencies, "contributing_agencies")
         self.get(Plan, plan_id).check_has_recommendation(recommendation_id)
         effective_date = effective_date or self.today()
-        if effective_date > self.today():
-            raise RuleViolated("effective_date cannot be after the day it is recorded", field="effective_date")
+        Action.check_not_after(effective_date, self.today())
         action = Action(
             plan_id=plan_id,
             recommendation_id=recommendation_id,
