@@ -19,8 +19,9 @@ def add_commands(commands: Any) -> None:
     add_parser.add_argument("--name", required=True)
     add_parser.add_argument("--agency", required=True)
     add_parser.add_argument("--role", required=True, choices=ROLES)
+    add_parser.add_argument("--email", default=None, help="where reminders and digests go (optional, unique)")
     add_parser.set_defaults(func=add)
-    sub.add_parser("list", help="every user: id, name, agency, role, revoked (never a token)").set_defaults(
+    sub.add_parser("list", help="every user: id, agency, role, revoked, email, name (never a token)").set_defaults(
         func=list_users
     )
     revoke_parser = sub.add_parser("revoke", help="refuse the user's token from now on (401)")
@@ -31,7 +32,7 @@ def add_commands(commands: Any) -> None:
 def add(args: argparse.Namespace, settings: Settings) -> None:
     system = bootstrap(settings)
     try:
-        user_id, token = system.app.add_user(name=args.name, agency=args.agency, role=args.role)
+        user_id, token = system.app.add_user(name=args.name, agency=args.agency, role=args.role, email=args.email)
     finally:
         system.close()
     print(f"user {user_id} ({args.role}, {args.agency}); its token, shown only now:", file=sys.stderr)
@@ -44,10 +45,11 @@ def list_users(args: argparse.Namespace, settings: Settings) -> None:
         users = system.app.list_users()
     finally:
         system.close()
-    print(f"{'id':<38}{'agency':<14}{'role':<13}{'revoked':<9}name")
+    print(f"{'id':<38}{'agency':<14}{'role':<13}{'revoked':<9}{'email':<32}name")
     for user in users:
         revoked = "yes" if user["revoked"] else "no"
-        print(f"{user['id']!s:<38}{user['agency']:<14}{user['role']:<13}{revoked:<9}{user['name']}")
+        email = user["email"] or "-"
+        print(f"{user['id']!s:<38}{user['agency']:<14}{user['role']:<13}{revoked:<9}{email:<32}{user['name']}")
 
 
 def revoke(args: argparse.Namespace, settings: Settings) -> None:

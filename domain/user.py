@@ -20,6 +20,15 @@ class User(Aggregate):
         self.agency = agency
         self.role = role
         self.revoked = False
+        self.email: str | None = None  # Set by EmailSet: users registered before emails existed have none.
+
+    def change_email(self, email: str | None) -> None:
+        if email != self.email:
+            self.set_email(email=email)
+
+    @event("EmailSet")
+    def set_email(self, *, email: str | None) -> None:
+        self.email = email
 
     @event("Revoked")
     def revoke(self) -> None:

@@ -23,6 +23,7 @@ from domain.user import User
 
 SAVE_ATTEMPTS = 3
 USERS_PAGE = 500  # Registrations read per page when listing users.
+EMAIL_MAX = 254  # RFC 5321's longest forward path, less its angle brackets.
 REGISTERED = get_topic(User.Registered)  # type: ignore[attr-defined]  # Made by @event("Registered").
 
 
@@ -195,15 +196,32 @@ class Accord(Application[UUID]):
 
     # Users.
 
-    def add_user(self, *, name: str, agency: str, role: str) -> tuple[UUID, str]:
-        """Register a user; return its id and its bearer token, which is shown only this once."""
+    def add_user(self, *, name: str, agency: str, role: str, email: str | None = None) -> tuple[UUID, str]:
+        """Register a user; return its id and its bearer token, which is shown only this once.
+
+        `email` (optional, unique among users) is where reminders, digests and invitations go.
+        """
         self.check_agency(agency, "agency")
         if role not in ROLES:
             raise RuleViolated(f"role must be one of {', '.join(ROLES)}", field="role")
+        email = self.check_email(email)
         token = "acc_" + secrets.token_urlsafe(32)
         user = User(token_hash=hash_token(token), name=name, agency=agency, role=role)
+        user.change_email(email)
         self._save(user, user.id)
         return user.id, token
+
+    def check_email(self, email: str | None, user_id: UUID | None = None) -> str | None:
+        """An email address in its stored form (trimmed, lower case), or None; refused if another user has it."""
+        if email is None or not email.strip():
+            return None
+        email = email.strip().lower()
+        local, _, domain = email.partition("@")
+        if not local or "." not in domain or len(email) > EMAIL_MAX or any(c.isspace() for c in email):
+            raise RuleViolated("email must be an address such as name@example.org", field="email")
+        if any(u["email"] == email and u["id"] != user_id for u in self.list_users()):
+            raise RuleViolated("another user already has this email address", field="email")
+        return email
 
     def authenticate(self, token: str) -> Principal | None:
         try:
@@ -215,14 +233,14 @@ class Accord(Application[UUID]):
         return Principal(user_id=str(user.id), name=user.name, agency=user.agency, role=user.role)
 
     def list_users(self) -> list[dict[str, Any]]:
-        """Every registered user, in order of registration: id, name, agency, role, revoked; never a token."""
+        """Every registered user, in order of registration: id, name, agency, role, email, revoked; never a token."""
         users, position = [], 0
         while page := self.recorder.select_notifications(
             position, USERS_PAGE, topics=[REGISTERED], inclusive_of_start=False
         ):
             for notification in page:
                 user: User = self.get(User, UUID(str(notification.originator_id)))
-                who = {"name": user.name, "agency": user.agency, "role": user.role}
+                who = {"name": user.name, "agency": user.agency, "role": user.role, "email": user.email}
                 users.append({"id": user.id, **who, "revoked": user.revoked})
             position = page[-1].id
         return users
