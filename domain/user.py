@@ -21,6 +21,7 @@ class User(Aggregate):
         self.role = role
         self.revoked = False
         self.email: str | None = None  # Set by EmailSet: users registered before emails existed have none.
+        self.digests = True  # The weekly digest, for editors with an address, until they turn it off.
 
     def change_email(self, email: str | None) -> None:
         if email != self.email:
@@ -29,6 +30,20 @@ class User(Aggregate):
     @event("EmailSet")
     def set_email(self, *, email: str | None) -> None:
         self.email = email
+
+    def change_digests(self, on: bool) -> None:
+        if on and not self.digests:
+            self.turn_digests_on()
+        elif not on and self.digests:
+            self.turn_digests_off()
+
+    @event("DigestsTurnedOn")
+    def turn_digests_on(self) -> None:
+        self.digests = True
+
+    @event("DigestsTurnedOff")
+    def turn_digests_off(self) -> None:
+        self.digests = False
 
     @event("Revoked")
     def revoke(self) -> None:

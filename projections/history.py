@@ -212,6 +212,19 @@ class HistoryView(ActionFolding, SqlView):
         rows = self.fetchall("SELECT * FROM {p}_items WHERE action_id = :id ORDER BY seq", {"id": action_id})
         return [item_out(row) for row in rows] if rows else None
 
+    def last_updates_recorded(self, action_ids: list[str]) -> dict[str, str]:
+        """When each action's latest update not retracted was recorded (ISO instant, UTC); absent if none."""
+        found: dict[str, str] = {}
+        for chunk in range(0, len(action_ids), 500):
+            ids = {f"id{n}": action_id for n, action_id in enumerate(action_ids[chunk : chunk + 500])}
+            rows = self.fetchall(
+                "SELECT action_id, MAX(recorded_at) AS recorded_at FROM {p}_items WHERE type = 'update'"
+                f" AND retracted IS NULL AND action_id IN ({', '.join(':' + k for k in ids)}) GROUP BY action_id",
+                ids,
+            )
+            found |= {row["action_id"]: row["recorded_at"] for row in rows}
+        return found
+
 
 def item_out(row: dict[str, Any]) -> dict[str, Any]:
     item = {

@@ -98,6 +98,28 @@ class Accord(Application[UUID]):
         plan.add_recommendation(actor=actor, recommendation_id=recommendation_id, **fields)
         return self._save(plan, recommendation_id)
 
+    def schedule_meeting(  # noqa: PLR0913
+        self,
+        actor: Principal,
+        plan_id: UUID,
+        *,
+        meeting_date: date,
+        title: str,
+        updates_due: date,
+        meeting_id: UUID | None = None,
+    ) -> Written:
+        """A committee or board meeting that will receive the plan's position; partners' updates are due by
+        `updates_due`. `meeting_id` (derived from an Idempotency-Key) makes a saved retry write nothing."""
+        actor.check_may_manage_plans()
+        meeting_id = meeting_id or uuid4()
+        plan = self.get(Plan, plan_id)
+        if meeting_id in plan.meeting_ids:
+            return Written(id=meeting_id, version=plan.version, position=self.recorder.max_notification_id() or 0)
+        plan.schedule_meeting(
+            actor=actor, meeting_id=meeting_id, meeting_date=meeting_date, title=title, updates_due=updates_due
+        )
+        return self._save(plan, meeting_id)
+
     # Actions and their updates.
 
     def raise_action(  # noqa: PLR0913
@@ -233,14 +255,16 @@ class Accord(Application[UUID]):
         return Principal(user_id=str(user.id), name=user.name, agency=user.agency, role=user.role)
 
     def list_users(self) -> list[dict[str, Any]]:
-        """Every registered user, in order of registration: id, name, agency, role, email, revoked; never a token."""
+        """Every registered user, in order of registration: id, name, agency, role, email, digests, revoked; never a
+        token."""
         users, position = [], 0
         while page := self.recorder.select_notifications(
             position, USERS_PAGE, topics=[REGISTERED], inclusive_of_start=False
         ):
             for notification in page:
                 user: User = self.get(User, UUID(str(notification.originator_id)))
-                who = {"name": user.name, "agency": user.agency, "role": user.role, "email": user.email}
+                who: dict[str, Any] = {"name": user.name, "agency": user.agency, "role": user.role}
+                who |= {"email": user.email, "digests": user.digests}
                 users.append({"id": user.id, **who, "revoked": user.revoked})
             position = page[-1].id
         return users
@@ -250,6 +274,13 @@ class Accord(Application[UUID]):
         user = self.get(User, user_id)
         if not user.revoked:
             user.revoke()
+            self._save(user, user.id)
+
+    def set_digests(self, user_id: UUID, on: bool) -> None:
+        """Turn the user's weekly digest on or off (reminders before meetings are not optional)."""
+        user = self.get(User, user_id)
+        user.change_digests(on)
+        if user.pending_events:
             self._save(user, user.id)
 
     def is_empty(self) -> bool:

@@ -13,13 +13,14 @@ import psycopg
 from projections.current_status import CurrentStatus
 from projections.history import HistoryProjection
 from projections.manager import Projections
+from projections.meetings import Meetings
 from projections.rollups import Rollups
 from projections.sql import views_factory
 from projections.temporal import Temporal
 from service.app import Accord
 from service.settings import Settings, postgres_env
 
-PROJECTIONS: list[type[Any]] = [CurrentStatus, Rollups, HistoryProjection, Temporal]
+PROJECTIONS: list[type[Any]] = [CurrentStatus, Rollups, HistoryProjection, Temporal, Meetings]
 
 
 @dataclass

@@ -29,6 +29,12 @@ class Settings:
     rate_limit: str = "600/minute"  # Per bearer token (flask-limiter syntax; `off` for none).
     idempotency_hours: float = 24.0  # How long an Idempotency-Key's first response is kept for replay.
     cipher_key: str | None = None
+    smtp_url: str | None = None  # Without it, emails are written to outbox_dir as .eml files.
+    mail_from: str = "Accord <accord@localhost>"
+    base_url: str | None = None  # Links in emails; default http://host:port.
+    remind_days: int = 5  # Working days before the next meeting's updates_due that reminders go.
+    remind_at: str = "07:00"  # Local time (timezone) from which the workers' daily run sends.
+    outbox_dir: Path = VAR_DIR / "outbox"
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -52,7 +58,18 @@ class Settings:
             cipher_key=env.get("ACCORD_CIPHER_KEY") or None,
             rate_limit=env.get("ACCORD_RATE_LIMIT") or defaults.rate_limit,
             idempotency_hours=float(env.get("ACCORD_IDEMPOTENCY_HOURS") or defaults.idempotency_hours),
+            smtp_url=env.get("ACCORD_SMTP_URL") or None,
+            mail_from=env.get("ACCORD_MAIL_FROM") or defaults.mail_from,
+            base_url=env.get("ACCORD_BASE_URL") or None,
+            remind_days=int(env.get("ACCORD_REMIND_DAYS") or defaults.remind_days),
+            remind_at=env.get("ACCORD_REMIND_AT") or defaults.remind_at,
+            outbox_dir=Path(env.get("ACCORD_OUTBOX_DIR") or defaults.outbox_dir),
         )
+
+    @property
+    def links_base(self) -> str:
+        """Where the links in emails point: ACCORD_BASE_URL, or this server's own address."""
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def is_postgres(self) -> bool:
