@@ -39,7 +39,9 @@ class DemoUsers:
     def get(self, role: str, agency: str) -> Principal:
         if (role, agency) not in self.principals:
             name = f"Demo {agency.capitalize()} {role.capitalize()}"
-            user_id, token = self.app.add_user(name=name, agency=agency, role=role)
+            # example.org addresses (RFC 2606: never delivered) so `accord reminders preview` has someone to show.
+            email = f"{agency}.{role}@example.org"
+            user_id, token = self.app.add_user(name=name, agency=agency, role=role, email=email)
             self.tokens[role, agency] = token
             self.principals[role, agency] = Principal(str(user_id), name, agency, role)
         return self.principals[role, agency]

@@ -81,10 +81,10 @@ class Outbox(Sql):
                     c,
                     "INSERT INTO {p}_outbox (id, kind, ref, user_id, recipient, message, created_at, attempts,"
                     " next_attempt_at) VALUES (:id, :kind, :ref, :user_id, :recipient, :message, :at, 0, :at)"
-                    " ON CONFLICT DO NOTHING",
+                    " ON CONFLICT DO NOTHING RETURNING id",
                     {**entry.__dict__, "id": entry.id, "at": at},
                 )
-                added += max(c.rowcount, 0)
+                added += len(c.fetchall())
         return added
 
     def recorded(self, ids: Sequence[str]) -> set[str]:

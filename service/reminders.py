@@ -73,7 +73,15 @@ class Reminders:
         """Record what is due on `on` (what was recorded before is not recorded again), then send what waits."""
         recorded = self.outbox.record([c.entry for c in self.compose(on)])
         delivery = self.deliver()
-        return {"recorded": recorded, "sent": delivery.sent, "failed": delivery.failed, **self.outbox.counts()}
+        totals = self.outbox.counts()
+        return {
+            "recorded": recorded,
+            "sent": delivery.sent,
+            "failed": delivery.failed,
+            "sent_total": totals["sent"],
+            "waiting": totals["waiting"],
+            "failed_total": totals["failed"],
+        }
 
     def deliver(self) -> Delivery:
         """Send every message that is due; stop at the first sign that the mail server is unavailable."""
