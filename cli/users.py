@@ -27,6 +27,10 @@ def add_commands(commands: Any) -> None:
     revoke_parser = sub.add_parser("revoke", help="refuse the user's token from now on (401)")
     revoke_parser.add_argument("user_id", type=UUID, metavar="USER_ID", help="as `accord users list` shows it")
     revoke_parser.set_defaults(func=revoke)
+    digests_parser = sub.add_parser("digests", help="turn the user's weekly digest email on or off")
+    digests_parser.add_argument("user_id", type=UUID, metavar="USER_ID", help="as `accord users list` shows it")
+    digests_parser.add_argument("state", choices=("on", "off"))
+    digests_parser.set_defaults(func=digests)
 
 
 def add(args: argparse.Namespace, settings: Settings) -> None:
@@ -59,3 +63,12 @@ def revoke(args: argparse.Namespace, settings: Settings) -> None:
     finally:
         system.close()
     print(f"user {args.user_id} revoked: its token now gets 401")
+
+
+def digests(args: argparse.Namespace, settings: Settings) -> None:
+    system = bootstrap(settings, in_process=False)
+    try:
+        system.app.set_digests(args.user_id, args.state == "on")
+    finally:
+        system.close()
+    print(f"user {args.user_id}: weekly digests {args.state}")

@@ -23,6 +23,12 @@ def use_system(system: System) -> None:
     _system = system
 
 
+def current_system() -> System:
+    if _system is None:
+        raise RuntimeError("the worker has not built its system; run jobs with `accord worker`")
+    return _system
+
+
 def catch_up(projection: str) -> int:
     """Apply everything recorded so far, then end (within TURN seconds, so other projections get a turn).
 
