@@ -12,6 +12,7 @@ from uuid import UUID
 
 import pytest
 
+from api import create_app
 from service.bootstrap import System, bootstrap
 from tests.builders import COORDINATOR, editor, plan_with_actions
 from tests.conftest import BACKENDS
@@ -106,6 +107,8 @@ def test_a_run_while_the_mail_server_is_down_loses_nothing_and_a_later_run_deliv
     assert (down["recorded"], down["sent"], down["failed"]) == (3, 0, 1)
     assert (down["waiting"], down["failed_total"]) == (3, 1)
     assert sender.status()["waiting_messages"][0]["last_error"] == "ConnectionRefusedError"
+    metrics = create_app(system=system).test_client().get("/metrics").get_data(as_text=True)
+    assert "accord_outbox_waiting 3\n" in metrics and "accord_outbox_failed 1\n" in metrics
     with smtp_server(port) as (inbox, _):
         now[0] += timedelta(seconds=31)  # The failed message's first retry is due within a minute.
         assert sender.deliver().sent == 3
