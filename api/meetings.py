@@ -8,7 +8,7 @@ from uuid import UUID
 from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from api import get_system
 from api.auth import principal
@@ -48,7 +48,7 @@ class MeetingOut(Schema):
     title = fields.String()
     updates_due = iso_date()
     next = fields.Boolean(metadata={"description": "the first meeting on or after today"})
-    chase_list = fields.List(fields.Nested(ChaseOut), allow_none=True, validate=validate.Length(max=100))
+    chase_list = fields.List(fields.Nested(ChaseOut), allow_none=True, metadata={"description": "next one only"})
 
 
 class MeetingListOut(Schema):

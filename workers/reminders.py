@@ -16,6 +16,7 @@ from typing import Any
 from redis import Redis
 from rq import Queue, cron_job_registry, get_current_job
 from rq.cron import CronJob, CronScheduler
+from rq.defaults import DEFAULT_CRON_JOB_HISTORY_LIMIT, DEFAULT_CRON_JOB_HISTORY_TTL
 from rq.serializers import JSONSerializer
 
 from service.reminders import reminders_for
@@ -69,6 +70,8 @@ class JsonCronJob(CronJob):
         with connection.pipeline() as pipeline:
             job = queue.enqueue(self.func, *self.args, **self.kwargs, **self.job_options, pipeline=pipeline)
             pipeline.zadd(self.job_history_key, {job.id: job.enqueued_at.timestamp()})
+            pipeline.zremrangebyrank(self.job_history_key, 0, -(DEFAULT_CRON_JOB_HISTORY_LIMIT + 1))
+            pipeline.expire(self.job_history_key, DEFAULT_CRON_JOB_HISTORY_TTL)
             cron_job_registry.add(self.name, pipeline, enqueue_timestamp=job.enqueued_at.timestamp())
             pipeline.execute()
         return job
