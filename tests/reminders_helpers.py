@@ -49,9 +49,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def smtp_server(port: int | None = None) -> Iterator[tuple[Inbox, int]]:
+def smtp_server(port: int | None = None, **smtp: Any) -> Iterator[tuple[Inbox, int]]:
+    """An SMTP server on `port` (default: a free one); `smtp` goes to aiosmtpd's SMTP (e.g. an authenticator)."""
     inbox, port = Inbox(), port or free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, **smtp)
     controller.start()
     try:
         yield inbox, port
