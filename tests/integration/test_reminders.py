@@ -14,6 +14,7 @@ import pytest
 
 from api import create_app
 from service.bootstrap import System, bootstrap
+from service.outbox import LEASE
 from tests.builders import COORDINATOR, editor, plan_with_actions
 from tests.conftest import BACKENDS
 from tests.reminders_helpers import everything_in, free_port, reminders, smtp_server
@@ -142,4 +143,35 @@ def test_senders_running_at_once_send_each_message_once(system: System) -> None:
         assert len(results) == len(senders)
         assert sum(r["recorded"] for r in results) == 3
         assert sum(r["sent"] for r in results) == 3
+        assert inbox.recipients() == sorted(BEHIND)
+
+
+def test_a_sender_that_died_mid_send_is_taken_over_with_the_same_message_id(system: System) -> None:
+    world = behind_and_up_to_date(system)
+    now = [datetime.now(UTC)]
+    with smtp_server() as (inbox, port):
+        sender = reminders(system, port, clock=lambda: now[0])
+        sender.outbox.record([c.entry for c in sender.compose(world.today)])
+        held = sender.outbox.claim()  # A worker claims a message, then dies before marking it sent.
+        assert held is not None
+        assert sender.deliver().sent == 2  # The others go; the held one waits out its lease.
+        now[0] += LEASE + timedelta(seconds=1)
+        assert sender.deliver().sent == 1
+        assert inbox.recipients() == sorted(BEHIND)
+        [taken_over] = inbox.to(held["recipient"])
+        assert taken_over["Message-ID"] == f"<{held['id']}@localhost>"
+
+
+def test_a_message_the_server_refuses_waits_for_a_retry_while_the_others_go(system: System) -> None:
+    world = behind_and_up_to_date(system)
+    now = [datetime.now(UTC)]
+    with smtp_server() as (inbox, port):
+        inbox.refuse.add("c@example.org")
+        sender = reminders(system, port, clock=lambda: now[0])
+        result = sender.send(world.today)
+        assert (result["sent"], result["failed"], result["waiting"]) == (2, 1, 1)
+        assert sender.status()["waiting_messages"][0]["last_error"] == "SMTPRecipientsRefused"
+        inbox.refuse.clear()
+        now[0] += timedelta(minutes=1)
+        assert sender.deliver().sent == 1
         assert inbox.recipients() == sorted(BEHIND)
