@@ -36,7 +36,7 @@ class Composed:
     """A message as decided for a date: the outbox entry, and what `preview` shows of it."""
 
     entry: Entry
-    summary: dict[str, Any] = field(hash=False)
+    summary: dict[str, Any]
 
 
 @dataclass
@@ -111,11 +111,10 @@ class Reminders:
     def compose(self, on: date) -> list[Composed]:
         editors = [u for u in self.app.list_users() if u["role"] == EDITOR and u["email"] and not u["revoked"]]
         current = self.projections.view(CurrentStatus.name)
-        composed = []
-        for plan in current.list_plans(on):
-            composed += self.reminders(plan, editors, on)
+        plans = current.list_plans(on)
+        composed = [c for plan in plans for c in self.reminders(plan, editors, on)]
         if on.weekday() == MONDAY:
-            titles = {plan["id"]: plan["title"] for plan in current.list_plans(on)}
+            titles = {plan["id"]: plan["title"] for plan in plans}
             for user in editors:
                 if user["digests"]:
                     composed += self.digest(user, current.agency_actions(user["agency"], on), titles, on)
