@@ -360,6 +360,7 @@ class Importer:
                 if action is not None:
                     actions.append(action)
         self.result.recommendations, self.result.actions = len(recs), len(drafts)
+        self.result.updates = sum(len(d.updates) for d in drafts)
         return actions
 
     def action(self, plan_id: UUID, rec_id: UUID, draft: ActionDraft, start: date) -> Action | None:
@@ -396,7 +397,6 @@ class Importer:
                 column = "update" if refused.field == "effective_date" or update.progress else "status"
                 self.error(str(refused), draft.row, column)
                 return None
-            self.result.updates += 1
         if len(self.result.preview) < PREVIEW:
             self.result.preview.append(preview(action, draft))
         return action
