@@ -123,7 +123,7 @@ class Importer:
         self.problems: list[Problem] = []
 
     def error(self, message: str, row: ActionRow | None = None, field: str | None = None) -> None:
-        column = row.first(field)[0] if row and field else None
+        column = (row.first(field)[0] or row.headings.get(field)) if row and field else None
         self.problems.append(Problem(message, row.row if row else None, column, row.table if row else None))
 
     def run(self, data: bytes, media_type: str | None, filename: str | None, dry_run: bool) -> ImportResult:
@@ -140,6 +140,8 @@ class Importer:
         self.problems += parsed.problems
         drafts = [self.draft(row, n, len(parsed.rows)) for n, row in enumerate(parsed.rows, start=1)]
         self.number_actions(parsed.recs, drafts)
+        self.result.recommendations, self.result.actions = len(parsed.recs), len(drafts)
+        self.result.updates = sum(len(d.updates) for d in drafts)
         plan = self.plan(found.plan, filename)
         actions = self.build(plan, parsed.recs, drafts) if plan is not None else []
         if self.problems or dry_run or plan is None:
@@ -316,17 +318,15 @@ class Importer:
         options = self.options
         stem = filename.rsplit("/", 1)[-1].rsplit(".", 1)[0] if filename else None
         title = options.title or sheet.get("title") or stem
-        source = options.source or sheet.get("source") or (f"Imported from {filename}" if filename else None)
+        source = options.source or sheet.get("source") or f"Imported from {filename or 'a file'} on {self.today}"
         owner = options.owner_agency or sheet.get("owner_agency") or options.default_lead_agency or self.actor.agency
         if not title:
             self.error("the plan needs a title: give `title` or fill the Plan sheet")
-        if not source:
-            self.error("the plan needs a source (the inspection or review it answers): give `source`")
         if owner not in self.app.agencies:
             self.error(f"owner agency {owner!r} is unknown; known: {', '.join(self.app.agencies)}")
         if title and len(title) > SHORT:
             self.error(f"the title is longer than {SHORT} characters")
-        if not (title and source) or owner not in self.app.agencies or (title and len(title) > SHORT):
+        if not title or owner not in self.app.agencies or (title and len(title) > SHORT):
             return None
         return Plan(title=title, source=source[:LONG], owner_agency=owner, actor=self.actor.as_actor())
 
@@ -359,8 +359,6 @@ class Importer:
                 action = self.action(plan.id, rec_id, by_row[id(row)], start)
                 if action is not None:
                     actions.append(action)
-        self.result.recommendations, self.result.actions = len(recs), len(drafts)
-        self.result.updates = sum(len(d.updates) for d in drafts)
         return actions
 
     def action(self, plan_id: UUID, rec_id: UUID, draft: ActionDraft, start: date) -> Action | None:

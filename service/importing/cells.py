@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from domain.timeline import RAGS, STATUSES
@@ -21,6 +21,7 @@ NUMERIC = re.compile(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2})\b")
 DAY_MONTH_YEAR = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({MONTH})\.?,?\s+(\d{{4}})\b", re.IGNORECASE)
 MONTH_YEAR = re.compile(rf"\b({MONTH})\.?,?\s+(\d{{4}})\b", re.IGNORECASE)
 STATUS_WORDS = {s.replace("_", " "): s for s in STATUSES} | {"complete": "completed", "done": "completed"}
+EXCEL_EPOCH, SERIALS = date(1899, 12, 30), (20_000, 80_000)  # Spreadsheet day numbers, 1954 to 2119.
 RAG_WORDS = {r: r for r in RAGS} | {r[0]: r for r in RAGS}
 
 
@@ -53,6 +54,8 @@ def parse_date(value: Any) -> date | None:
     """A whole cell that is a date: a spreadsheet date, 2013-02-28, 28/02/2013, 28 February 2013."""
     if value is None or isinstance(value, date):
         return value.date() if isinstance(value, datetime) else value
+    if isinstance(value, int | float) and not isinstance(value, bool) and SERIALS[0] <= value <= SERIALS[1]:
+        return EXCEL_EPOCH + timedelta(days=int(value))  # A date cell saved without its date format.
     cell = text(value)
     if cell is None:
         return None

@@ -116,11 +116,11 @@ def _names(data: bytes) -> list[str]:
 
 def check_zip(data: bytes, fmt: str) -> None:
     """Refuse a file that is not a whole zip, holds a macro, would inflate too far, or declares XML entities."""
-    what = "Excel workbook (.xlsx)" if fmt == XLSX else "Word document (.docx)"
+    what = "an Excel workbook (.xlsx)" if fmt == XLSX else "a Word document (.docx)"
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, EOFError):
-        raise FileRefused(f"the file is not an {what}: it is not a complete zip archive") from None
+        raise FileRefused(f"the file is not {what}: it is not a complete zip archive") from None
     with archive:
         members = archive.infolist()
         if len(members) > MAX_MEMBERS:
@@ -132,7 +132,7 @@ def check_zip(data: bytes, fmt: str) -> None:
             raise FileRefused("the file contains macros: save it as a plain .xlsx or .docx and send that")
         expected = "xl/workbook.xml" if fmt == XLSX else "word/document.xml"
         if expected not in names:
-            raise FileRefused(f"the file is not an {what}: it has no {expected}")
+            raise FileRefused(f"the file is not {what}: it has no {expected}")
         inflated = 0
         for member in members:
             try:
@@ -215,10 +215,11 @@ def read_docx(data: bytes) -> PlanFile:
 
     document = Document(io.BytesIO(data))
     tables: list[Table] = []
-    heading, total = None, 0
+    heading, total, title = None, 0, None
     for block in document.iter_inner_content():
         if not isinstance(block, WordTable):
             heading = block.text.strip() or heading
+            title = title or heading  # The document's first words: its title, unless the person gives one.
             continue
         rows = _rows(_word_cells(row) for row in block.rows)
         total += len(rows)
@@ -228,7 +229,7 @@ def read_docx(data: bytes) -> PlanFile:
         heading = None
     if not tables:
         raise FileRefused("the Word document has no tables: the plan's actions must be in a table")
-    return PlanFile(DOCX, tables)
+    return PlanFile(DOCX, tables, plan={"title": title[:500]} if title else {})
 
 
 def _word_cells(row: Any) -> list[Any]:

@@ -60,6 +60,7 @@ class ActionRow:
     row: int
     rec: Rec
     cells: dict[str, list[tuple[str, Any]]]  # field -> (heading, cell) in column order
+    headings: dict[str, str] = field(default_factory=dict)  # field -> its first column's heading
 
     def first(self, name: str) -> tuple[str | None, Any]:
         found = self.cells.get(name) or []
@@ -178,7 +179,11 @@ class TableParser:
         rec.reference += [t for _, v in cells.get("reference", []) if (t := text(v)) and t not in rec.reference]
         rec.outcomes += [t for _, v in cells.get("outcomes", []) if (t := text(v)) and t not in rec.outcomes]
         rec.measures += [t for _, v in cells.get("measures", []) if (t := text(v)) and t not in rec.measures]
-        action = ActionRow(self.table.name, number, rec, cells)
+        headings: dict[str, str] = {}
+        for header, name in columns:
+            if name:
+                headings.setdefault(name, header)
+        action = ActionRow(self.table.name, number, rec, cells, headings)
         rec.actions.append(action)
         self.parsed.rows.append(action)
 
