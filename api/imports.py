@@ -99,9 +99,30 @@ class ImportOut(Schema):
     preview = fields.List(fields.Nested(PreviewOut), metadata={"description": "the first actions as they'd be stored"})
 
 
+FILE_ERRORS = {
+    "type": "array",
+    "description": "the file's errors, each by row and column (null when about the whole file or an option)",
+    "items": {
+        "type": "object",
+        "properties": {
+            "row": {"type": "integer", "nullable": True},
+            "column": {"type": "string", "nullable": True},
+            "message": {"type": "string"},
+            "table": {"type": "string"},
+        },
+    },
+}
+PARAMETER_ERRORS = {
+    "type": "object",
+    "description": "a query parameter or form field that failed validation: its messages",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+
+
 class ImportProblemOut(ImportOut):
     """RFC 9457 with the import's findings as extension members: every error by row and column."""
 
+    errors = fields.Raw(metadata={"oneOf": [FILE_ERRORS, PARAMETER_ERRORS]})
     type = fields.String(required=True, metadata={"format": "uri"})
     title = fields.String(required=True)
     status = fields.Integer(required=True)
