@@ -41,6 +41,7 @@ class Importer:
         try:
             self.progress("reading", 0, 1)
             found = read(data, file_format(media_type, filename, data))
+            self.progress("reading", 1, 1)
         except FileRefused as refused:
             self.error(str(refused))
             return self.finish()
