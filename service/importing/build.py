@@ -142,7 +142,7 @@ class Importer:
                     row,
                     "lead_person" if lead_person else None,
                 )
-        due_label = self.sized(row, "due_label", row.joined("due_label", "; "), SHORT)
+        due_label = self.sized(row, "due_label", cells.own_words(row.joined("due_label", "; ")), SHORT)
         due_date = self.value(row, "due_date", cells.parse_date)
         if due_date is None and row.first("due_date")[0] is None:
             due_date = self.value(row, "due_label", cells.date_in_words)

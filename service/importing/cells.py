@@ -20,6 +20,7 @@ ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.]+)?$")
 NUMERIC = re.compile(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2})\b")
 DAY_MONTH_YEAR = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({MONTH})\.?,?\s+(\d{{4}})\b", re.IGNORECASE)
 MONTH_YEAR = re.compile(rf"\b({MONTH})\.?,?\s+(\d{{4}})\b", re.IGNORECASE)
+DASHES = "-\u2013\u2014"
 STATUS_WORDS = {s.replace("_", " "): s for s in STATUSES} | {"complete": "completed", "done": "completed"}
 EXCEL_EPOCH, SERIALS = date(1899, 12, 30), (20_000, 80_000)  # Spreadsheet day numbers, 1954 to 2119.
 RAG_WORDS = {r: r for r in RAGS} | {r[0]: r for r in RAGS}
@@ -38,7 +39,7 @@ def text(value: Any) -> str | None:
     if isinstance(value, date):
         return value.isoformat()
     stripped = str(value).strip()
-    return stripped or None
+    return None if stripped.strip(DASHES) == "" else stripped  # "-" or "—": nothing to say.
 
 
 def words(value: str) -> str:
@@ -95,6 +96,21 @@ def date_in_words(value: Any) -> date | None:
     for match in MONTH_YEAR.finditer(rest):
         found.add(end_of_month(int(match[2]), MONTHS[match[1].lower()]))
     return found.pop() if len(found) == 1 else None
+
+
+REVISED = re.compile(r"^(.*?);\s*revised from\b.*$", re.IGNORECASE | re.DOTALL)
+DATE_THEN_LABEL = re.compile(rf"^\d{{1,2}}\s+(?:{MONTH})\s+\d{{4}}\s+\((.+)\)$", re.IGNORECASE | re.DOTALL)
+
+
+def own_words(label: str | None) -> str | None:
+    """A due label as the plan says it, from a report's "By when" of a revised action: "31 December 2026 (End of
+    2026); revised from March 2011 (reason)" is "End of 2026" (the date itself is in the Due date column)."""
+    revised = REVISED.match(label or "")
+    if not revised:
+        return label
+    current = revised[1].strip()
+    named = DATE_THEN_LABEL.match(current)
+    return named[1].strip() if named else current
 
 
 def month_in_header(header: str) -> date | None:

@@ -211,6 +211,10 @@ COMPARED = ("description", "due_label", "due_date", "lead_agency", "lead_person"
 
 def test_a_report_exported_and_imported_back_gives_the_same_actions(client: Any, coordinator: Any) -> None:
     first = imported(client, coordinator, plan_files.template_file(plan_files.shropshire()), XLSX)
+    revised = actions_of(first)["2.1"]["id"]  # A revised due date: the report words "By when" differently.
+    update = {"due_date": "2026-12-31", "due_label": "End of 2026", "reason": "Slipped", "status": "in_progress"}
+    assert client.post(f"/api/v1/actions/{revised}/updates", json=update, headers=coordinator).status_code == 201
+    first = client.get(f"/api/v1/plans/{first['id']}", headers=coordinator).json
     again = imported(client, coordinator, REPORT(client, coordinator, first), XLSX, title="Again", source="Report")
     before, after = actions_of(first), actions_of(again)
     assert sorted(before) == sorted(after)

@@ -90,6 +90,7 @@ def test_agencies_by_slug_or_name_any_case_and_unknown_ones_refused() -> None:
 def test_numbers_stay_as_written() -> None:
     assert cells.text("1.10") == "1.10"
     assert cells.text(2.0) == "2"
+    assert cells.text(" — ") is None  # A dash says there is nothing (the report writes one for no due date).
     assert split_number("7. That an extra member of staff") == ("7", "That an extra member of staff")
     assert split_number("2) SG: Health capacity") == ("2", "SG: Health capacity")
     assert split_number("Recommendation No. 3: Share reports") == ("3", "Share reports")
@@ -140,3 +141,10 @@ def test_an_actor_recorded_for_another_agency_reads_back_and_older_actors_are_un
     on_behalf = Principal("u1", "Coordinator", "lscb", "coordinator", on_behalf_of="health")
     assert Principal.from_actor(on_behalf.as_actor()) == on_behalf
     assert Principal.from_actor({**coordinator.as_actor(), "something_new": 1}) == coordinator
+
+
+def test_a_reports_revised_by_when_reads_back_as_the_plans_own_words() -> None:
+    revised = "31 December 2026 (End of 2026); revised from Target implementation March 2011 (slipped)"
+    assert cells.own_words(revised) == "End of 2026"
+    assert cells.own_words("31 December 2026; revised from March 2011 (slipped)") == "31 December 2026"
+    assert cells.own_words("End of April 2013") == "End of April 2013"
