@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-from service.plan_sheet import ACTIONS_SHEET, PLAN_FIELDS, PLAN_SHEET
+from service.plan_sheet import ABOUT_SHEET, ACTIONS_SHEET, LISTS_SHEET, PLAN_FIELDS, PLAN_SHEET
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 5_000
 MAX_UNZIPPED = 100 * 1024 * 1024  # Everything a zip-based file holds, decompressed.
+MAX_XML_PART = 30 * 1024 * 1024  # One XML part, decompressed: parsers hold a whole part in memory.
 MAX_MEMBERS = 2_000
 CHUNK = 1024 * 1024
 # How an XML part would declare entities, in the encodings an XML parser detects on its own.
@@ -150,6 +151,8 @@ def _check_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, allowance: 
             size += len(chunk)
             if size > allowance or size > member.file_size:
                 raise FileRefused("the file decompresses to more than it declares or than is allowed (zip bomb?)")
+            if is_xml and size > MAX_XML_PART:
+                raise FileRefused(f"part {member.filename} is larger than {MAX_XML_PART // (1024 * 1024)} MB")
             if is_xml:
                 window = tail + chunk
                 if any(marker in window for marker in DECLARATIONS):
@@ -171,6 +174,9 @@ def read_xlsx(data: bytes) -> PlanFile:
         sheets = {sheet.title: sheet for sheet in book.worksheets}
         name = ACTIONS_SHEET if ACTIONS_SHEET in sheets else book.worksheets[0].title
         found = PlanFile(XLSX, [Table(f"sheet {name}", _rows(sheets[name].iter_rows(values_only=True)))])
+        unread = [title for title in sheets if title not in (name, PLAN_SHEET, ABOUT_SHEET, LISTS_SHEET)]
+        if unread:
+            found.warnings.append(f"only sheet {name!r} was read, not {', '.join(map(repr, unread))}")
         if PLAN_SHEET in sheets:
             found.plan = plan_sheet(list(_rows(sheets[PLAN_SHEET].iter_rows(values_only=True), limit=10)))
         return found

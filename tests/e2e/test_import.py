@@ -370,3 +370,59 @@ def test_formulas_are_read_as_their_cached_values_never_evaluated(client: Any, c
 
 def test_a_json_body_is_not_a_plan_file(client: Any, coordinator: Any) -> None:
     assert_problem(client.post(IMPORT, json={"title": "x"}, headers=coordinator), 415)
+
+
+def test_several_update_columns_each_dated_by_its_heading_and_the_latest_shown(client: Any, coordinator: Any) -> None:
+    data = (
+        b"Rec.,Action no,What we will do,Lead agency,Update September 2013,Update December 2013,RAG\n"
+        b"1,1.1,Share reports before conferences,council,Reminder sent to teams,Audit shows 90% shared,green\n"
+    )
+    plan = imported(client, coordinator, data, "text/csv", title="Two reports", source="s")
+    action = actions_of(plan)["1.1"]
+    assert action["last_update"] == {"text": "Audit shows 90% shared", "effective_date": "2013-12-31"}
+    assert action["rag"] == "green"
+    history = client.get(f"/api/v1/actions/{action['id']}/history", headers=coordinator).json["items"]
+    assert [(i["effective_date"], i["text"]) for i in history if i["type"] == "update"] == [
+        ("2013-09-30", "Reminder sent to teams"),
+        ("2013-12-31", "Audit shows 90% shared"),
+    ]
+    assert action["start_date"] == "2013-09-30"  # The file's earliest date: no update before its action.
+
+
+def test_the_paragraph_before_a_word_table_names_its_recommendation(client: Any, coordinator: Any) -> None:
+    data = plan_files._docx([
+        "Neglect review: action plan",
+        "Recommendation No. 2: Health capacity supports practice",
+        [["What we will do", "By when", "Lead agency"], ["Review health arrangements", "June 2014", "Health"],
+         ["Audit contractors", "September 2014", "health"]],
+        "Recommendation No. 3: Reports are shared before conferences",
+        [["What we will do", "By when", "Lead agency"], ["Remind social workers", "now", "council"]],
+    ])  # fmt: skip
+    plan = imported(client, coordinator, data, DOCX)
+    assert plan["title"] == "Neglect review: action plan"
+    assert [(r["number"], r["text"], [a["number"] for a in r["actions"]]) for r in plan["recommendations"]] == [
+        ("2", "Health capacity supports practice", ["2.1", "2.2"]),
+        ("3", "Reports are shared before conferences", ["3.1"]),
+    ]
+
+
+def test_a_mapping_given_changes_how_columns_are_read(client: Any, coordinator: Any) -> None:
+    data = plan_files.portsmouth_docx()
+    response = post_file(
+        client, coordinator, data, DOCX, dry_run="true", default_lead_agency="council", mapping={"Response": None}
+    )
+    assert response.status_code == 200, response.json
+    assert response.json["mapping"]["Response"] is None
+    assert response.json["updates"] == 0
+    wrong = post_file(client, coordinator, data, DOCX, dry_run="true", mapping={"Response": "progress"})
+    assert "not one of" in assert_problem(wrong, 422)["errors"][0]["message"]
+
+
+def test_a_workbook_without_an_actions_sheet_is_read_from_its_first_sheet_saying_so(
+    client: Any, coordinator: Any
+) -> None:
+    data = plan_files._xlsx({"2013": [["What we will do", "Lead agency", "Rec."], ["Do it", "police", "1"]],
+                             "Notes": [["anything"]]})  # fmt: skip
+    response = post_file(client, coordinator, data, XLSX, dry_run="true", title="t")
+    assert response.status_code == 200, response.json
+    assert response.json["warnings"] == ["only sheet '2013' was read, not 'Notes'"]

@@ -17,6 +17,7 @@ import pytest
 from domain.action import Action
 from domain.plan import Plan
 from service.bootstrap import bootstrap
+from service.chain import audit
 from service.settings import Settings
 from tests import plan_files
 from tests.conftest import BACKENDS
@@ -38,6 +39,7 @@ def plans_in_store(settings: Settings) -> dict[UUID, int]:
                 plans.append(aggregate.id)
             elif isinstance(aggregate, Action):
                 actions[aggregate.plan_id] = actions.get(aggregate.plan_id, 0) + 1
+        assert audit(app.recorder).first_break is None  # Thousands of aggregates in one insert, chained right.
         for plan_id in plans:
             view = system.current.get_plan(str(plan_id), app.today())
             assert sum(len(r["actions"]) for r in view["recommendations"]) == actions.get(plan_id, 0)
