@@ -78,6 +78,8 @@ class Parsed:
     rows: list[ActionRow] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    last_headers: list[str] | None = None  # The previous table's header, and the recommendation it ended in.
+    last_current: Rec | None = None
 
 
 def split_number(cell: str | None) -> tuple[str | None, str | None]:
@@ -125,11 +127,13 @@ class TableParser:
             self.parsed.mapping.setdefault(key, value)
         columns = [(h, mapping.get(h)) for h in headers]
         self.check_columns(columns)
+        if self.named is None and headers == self.parsed.last_headers:
+            self.current = self.parsed.last_current  # A table carried on in the next one, under the same header.
         for number, cells in self.table.rows[start + 1 :]:
-            values = [None if c == MERGED else c for c in cells]
-            if [text(c) for c in values] == [text(h) or None for h in headers[: len(values)]]:
+            if self.headings(cells) == headers:
                 continue  # The header repeated (a table broken across pages).
-            self.row(number, columns, values)
+            self.row(number, columns, [None if c == MERGED else c for c in cells])
+        self.parsed.last_headers, self.parsed.last_current = headers, self.current
 
     def header(self) -> tuple[int, list[str], dict[str, str | None]] | None:
         for index, (_, cells) in enumerate(self.table.rows[:HEADER_SEARCH]):

@@ -426,3 +426,19 @@ def test_a_workbook_without_an_actions_sheet_is_read_from_its_first_sheet_saying
     response = post_file(client, coordinator, data, XLSX, dry_run="true", title="t")
     assert response.status_code == 200, response.json
     assert response.json["warnings"] == ["only sheet '2013' was read, not 'Notes'"]
+
+
+def test_a_table_continued_in_a_second_table_with_its_header_repeated(client: Any, coordinator: Any) -> None:
+    header = [("Recommendation", 2), "Action", "Timescale"]
+    data = plan_files._docx([
+        "Scrutiny panel action plan",
+        [header, ["1.", "That partners share reports", "Agree a protocol", "March 2011"],
+         header, ["", "", "Audit sharing", "June 2011"]],
+        [header, ["", "", "Report to the board", "September 2011"],
+         ["2.", "That training continues", "Run courses", "now"]],
+    ])  # fmt: skip
+    plan = imported(client, coordinator, data, DOCX, default_lead_agency="council")
+    assert [(r["number"], r["text"], [a["description"] for a in r["actions"]]) for r in plan["recommendations"]] == [
+        ("1", "That partners share reports", ["Agree a protocol", "Audit sharing", "Report to the board"]),
+        ("2", "That training continues", ["Run courses"]),
+    ]
