@@ -20,6 +20,7 @@ from service.plan_sheet import ABOUT_SHEET, ACTIONS_SHEET, LISTS_SHEET, PLAN_FIE
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 5_000
+MAX_SCANNED = 100_000  # Rows looked at, empty ones included (a sheet formatted far below its last row).
 MAX_UNZIPPED = 100 * 1024 * 1024  # Everything a zip-based file holds, decompressed.
 MAX_XML_PART = 30 * 1024 * 1024  # One XML part, decompressed: parsers hold a whole part in memory.
 MAX_MEMBERS = 2_000
@@ -253,6 +254,8 @@ def _rows(source: Iterator[Any], *, numbered_from: int = 1, limit: int = MAX_ROW
     """Rows with their numbers, empty ones left out; more than `limit` non-empty rows is refused."""
     rows: list[tuple[int, list[Any]]] = []
     for number, values in enumerate(source, start=numbered_from):
+        if number > MAX_SCANNED:
+            raise FileRefused(f"the sheet goes on past row {MAX_SCANNED:,}: delete the rows below the plan")
         cells = list(values)
         if all(v is None or v == MERGED or (isinstance(v, str) and not v.strip()) for v in cells):
             continue
