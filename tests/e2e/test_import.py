@@ -346,6 +346,7 @@ BAD_FILES = [
     ("macro media type", plan_files.lscb_xlsx, "application/vnd.ms-excel.sheet.macroEnabled.12", "macro-enabled"),
     ("no table in a docx", lambda: plan_files._docx(["Just a letter."]), DOCX, "no tables"),
     ("no header row", lambda: b"a,b\nc,d\n", "text/csv", "no header row"),
+    ("rows far below", lambda: b"What we will do,Lead agency\nx,health\n" + b",\n" * 100_000, "text/csv", "past row"),
     ("too many rows", lambda: b"What we will do,Lead agency\n" + b"x,health\n" * 5001, "text/csv", "5,000"),
 ]
 
