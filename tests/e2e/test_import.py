@@ -288,6 +288,19 @@ def test_imported_updates_are_recorded_by_the_coordinator_on_behalf_of_the_lead_
     assert update["recorded_at"][:4] > "2009"  # Recorded at the import, effective as the file says.
 
 
+def test_the_lead_agency_may_retract_an_update_imported_on_its_behalf_and_no_other_agency_may(
+    client: Any, coordinator: Any, users: Any
+) -> None:
+    plan = imported(client, coordinator, plan_files.lscb_xlsx(), XLSX, title="t", source="s",
+                    lead_agency_by_person=plan_files.LSCB_PEOPLE)  # fmt: skip
+    action = actions_of(plan)["1.2"]  # Led by the council.
+    history = client.get(f"/api/v1/actions/{action['id']}/history", headers=coordinator).json["items"]
+    retractions = f"/api/v1/actions/{action['id']}/updates/{history[-1]['id']}/retractions"
+    body = {"reason": "Entered against the wrong action"}
+    assert_problem(client.post(retractions, json=body, headers=users.headers("editor", "health")), 403)
+    assert client.post(retractions, json=body, headers=users.headers("editor", "council")).status_code == 201
+
+
 def test_only_coordinators_import(client: Any, users: Any) -> None:
     for role, agency in (("editor", "health"), ("inspector", "lscb"), ("reader", "police")):
         response = post_file(client, users.headers(role, agency), plan_files.lscb_xlsx(), XLSX, dry_run="true")
