@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
         health,
         history,
         idempotency,
+        imports,
         limits,
         meetings,
         plans,
@@ -39,11 +40,12 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     limits.init_app(app)
     auth.init_app(app)
     content.init_app(app)
+    imports.init_app(app)  # Before anything reads a body: the import's own size limit.
     consistency.init_app(app)
     idempotency.init_app(app)
     access_log.init_app(app)
     app.register_blueprint(health.blp)
-    for module in (plans, actions, rollups, history, audit, timetravel, access_log, meetings):
+    for module in (plans, actions, rollups, history, audit, timetravel, access_log, meetings, imports):
         api.register_blueprint(module.blp)
     return app
 

@@ -44,6 +44,7 @@ class ActorOut(Schema):
     name = fields.String()
     agency = fields.String()
     role = fields.String()
+    on_behalf_of = fields.String(metadata={"description": "the agency a coordinator recorded this for (imports)"})
 
 
 class ChangeOut(Schema):

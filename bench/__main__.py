@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import sys
 
-from bench import lag, rebuild, timetravel
+from bench import imports, lag, rebuild, timetravel
 
-BENCHES = {"lag": lag.run, "rebuild": rebuild.run, "timetravel": timetravel.run}
+BENCHES = {"lag": lag.run, "rebuild": rebuild.run, "timetravel": timetravel.run, "imports": imports.run}
 
 
 def main(argv: list[str]) -> None:

@@ -101,7 +101,8 @@ class Action(Aggregate):
 
     def note(self, update_id: str, kind: str, effective_date: date, actor: dict[str, Any], **values: Any) -> None:
         """Add one event's values to the fact of the update it belongs to (facts are replaced, never changed)."""
-        fact = self.facts.get(update_id) or Fact(update_id, kind, self.version + 1, effective_date, actor["agency"])
+        agency = actor.get("on_behalf_of") or actor["agency"]  # An update recorded for an agency is that agency's.
+        fact = self.facts.get(update_id) or Fact(update_id, kind, self.version + 1, effective_date, agency)
         self.facts[update_id] = replace(fact, values={**fact.values, **values})
         self.refresh()
 

@@ -264,7 +264,8 @@ def encoded(value: Any) -> Any:
 
 def public(actor: dict[str, Any]) -> dict[str, Any]:
     """Who acted, as history shows them: never their user id."""
-    return {"name": actor.get("name"), "agency": actor.get("agency"), "role": actor.get("role")}
+    shown = {"name": actor.get("name"), "agency": actor.get("agency"), "role": actor.get("role")}
+    return {**shown, "on_behalf_of": actor["on_behalf_of"]} if actor.get("on_behalf_of") else shown
 
 
 def retraction_id(update_id: str | UUID, seq: int) -> str:

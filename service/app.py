@@ -20,6 +20,7 @@ from domain.errors import Conflict, NotFound, RuleViolated, StaleVersion
 from domain.plan import Plan
 from domain.principals import ROLES, Principal
 from domain.user import User
+from service.importing import ImportOptions, ImportResult, Progress, import_plan
 
 SAVE_ATTEMPTS = 3
 USERS_PAGE = 500  # Registrations read per page when listing users.
@@ -215,6 +216,31 @@ class Accord(Application[UUID]):
         action = self.get(Action, action_id)
         action.retract_update(actor=actor, update_id=str(update_id), reason=reason)
         return self._save(action, update_id)
+
+    # Plan import.
+
+    def import_plan(  # noqa: PLR0913
+        self,
+        actor: Principal,
+        data: bytes,
+        *,
+        media_type: str | None = None,
+        filename: str | None = None,
+        options: ImportOptions | None = None,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> ImportResult:
+        """Read a plan file and, unless a dry run or any row has an error, save the whole plan in one transaction."""
+        return import_plan(
+            self,
+            actor,
+            data,
+            media_type=media_type,
+            filename=filename,
+            options=options,
+            dry_run=dry_run,
+            progress=progress,
+        )
 
     # Users.
 

@@ -21,6 +21,7 @@ class Settings:
     agencies: tuple[str, ...] = DEFAULT_AGENCIES
     timezone: str = "Europe/London"
     max_body_bytes: int = 64 * 1024
+    import_max_bytes: int = 10 * 1024 * 1024  # POST /api/v1/plans/import alone: a plan file, not JSON.
     load_demo: bool = True
     queue: str = "accord-projections"
     wait_seconds: float = 2.0
@@ -50,6 +51,7 @@ class Settings:
             agencies=tuple(a.strip() for a in agencies.split(",") if a.strip()) if agencies else defaults.agencies,
             timezone=env.get("ACCORD_TIMEZONE") or defaults.timezone,
             max_body_bytes=int(env.get("ACCORD_MAX_BODY_BYTES") or defaults.max_body_bytes),
+            import_max_bytes=int(env.get("ACCORD_IMPORT_MAX_BYTES") or defaults.import_max_bytes),
             load_demo=(env.get("ACCORD_DEMO") or "yes").lower() not in ("0", "no", "false", "off"),
             queue=env.get("ACCORD_QUEUE") or defaults.queue,
             wait_seconds=float(env.get("ACCORD_WAIT_SECONDS") or defaults.wait_seconds),

@@ -49,6 +49,10 @@ def coordinator_only(role: str, relation: str) -> int:
     return 201 if role == "coordinator" else 403
 
 
+def coordinator_only_file(role: str, relation: str) -> int:
+    return 415 if role == "coordinator" else 403
+
+
 def lead_or_contributor(role: str, relation: str) -> int:
     """Progress may be posted by a coordinator, the lead agency's editor, or a contributing agency's editor."""
     if role == "coordinator" or (role == "editor" and relation in ("own", "contributing")):
@@ -102,6 +106,9 @@ WRITES: dict[tuple[str, str], tuple[Callable[[World], dict[str, Any]], Callable[
         lambda w: {"reason": "Entered in error"},
         own_agency,
     ),
+    # The import takes a plan file, never JSON: a coordinator sending this JSON body is told so (415), every other
+    # role is refused first (tests/e2e/test_import.py imports real files).
+    ("post", "/api/v1/plans/import"): (lambda w: {"file": "not a plan"}, coordinator_only_file),
 }
 # Reads that not every role may make; every other read is open to every role ("reads everything").
 RESTRICTED_READS = {
