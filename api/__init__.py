@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
         limits,
         plans,
         rollups,
+        text,
         timetravel,
     )
     from api.spec import make_api
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     limits.init_app(app)
     auth.init_app(app)
     content.init_app(app)
+    text.init_app(app)  # Before idempotency, which reads the body.
     consistency.init_app(app)
     idempotency.init_app(app)
     access_log.init_app(app)
