@@ -150,7 +150,7 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> None:
 def run_gunicorn(settings: Settings, workers: int | None) -> None:
     from gunicorn.app.base import BaseApplication
 
-    from api import create_app
+    from api import create_app, served
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -158,6 +158,8 @@ def run_gunicorn(settings: Settings, workers: int | None) -> None:
             self.cfg.set("workers", workers or int(os.environ.get("WEB_CONCURRENCY", "1")))
             self.cfg.set("threads", 4)
             self.cfg.set("accesslog", None)
+            for name, value in served.SETTINGS.items():  # Limits, and gunicorn's refusals as problem bodies.
+                self.cfg.set(name, value)
 
         def load(self) -> Any:
             return create_app(settings)
