@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
+from domain.clock import StampedAggregate
 from domain.errors import NotFound
 from domain.principals import Principal
 
@@ -14,7 +15,7 @@ RECOMMENDATION, STATUTORY_REQUIREMENT = "recommendation", "statutory_requirement
 KINDS = (RECOMMENDATION, STATUTORY_REQUIREMENT)
 
 
-class Plan(Aggregate):
+class Plan(StampedAggregate):
     """An action plan owned jointly by a safeguarding partnership."""
 
     @event("Created")
