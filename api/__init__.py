@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
         health,
         history,
         idempotency,
+        index,
         limits,
         plans,
         rollups,
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     idempotency.init_app(app)
     access_log.init_app(app)
     app.register_blueprint(health.blp)
+    app.register_blueprint(index.blp)  # `/`: a short index until pages replace it.
     for module in (plans, actions, rollups, history, audit, timetravel, access_log):
         api.register_blueprint(module.blp)
     return app

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cli import projections, status, users
+from cli import plans, projections, status, users
 from domain.errors import DomainError
 from service.bootstrap import bootstrap
 from service.settings import VAR_DIR, Settings
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=worker_command)
 
     projections.add_commands(commands)
+    plans.add_commands(commands)
     status.add_commands(commands)
 
     demo = commands.add_parser("demo", help="load the demo plan now and print its users' tokens")

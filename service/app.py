@@ -221,6 +221,9 @@ class Accord(Application[UUID]):
     @use_case
     def add_user(self, *, name: str, agency: str, role: str) -> tuple[UUID, str]:
         """Register a user; return its id and its bearer token, which is shown only this once."""
+        name = " ".join(name.split())
+        if not name:
+            raise RuleViolated("a user needs a name", field="name")
         self.check_agency(agency, "agency")
         if role not in ROLES:
             raise RuleViolated(f"role must be one of {', '.join(ROLES)}", field="role")
