@@ -411,7 +411,8 @@ def test_the_run_sent_at_least_a_thousand_requests_with_valid_tokens_across_ever
         pytest.skip("runs after test_generated_requests_get_documented_answers, in the same session")
     operations = {result.ok().label for result in schema.get_all_operations()}
     total, with_token = sum(SENT.values()), sum(n for role, n in ROLES_SENT.items() if role in ROLES)
-    print(f"\nschemathesis: {total} generated requests in {time.monotonic() - min(STARTED):.0f}s, by {dict(ROLES_SENT)}")
+    took = time.monotonic() - min(STARTED)
+    print(f"\nschemathesis: {total} generated requests in {took:.0f}s, by {dict(ROLES_SENT)}")
     for label in sorted(SENT):
         statuses = ", ".join(f"{status}: {n}" for (of, status), n in sorted(STATUSES.items()) if of == label)
         print(f"  {label}: {SENT[label]} ({statuses})")
