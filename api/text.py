@@ -23,8 +23,9 @@ PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f]*$"
 CONTROL_MESSAGE = "must not contain NUL or other control characters (tab, newline and carriage return are allowed)"
 SURROGATE_MESSAGE = "must be valid Unicode: it contains a lone surrogate"
 MAX_DEPTH = 16  # The deepest body Accord takes is 3 (an update's evidence); Python's parser recurses ~1,000 deep.
-STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-BRACKET = re.compile(rb"[\[\]{}]")
+# A string (to its closing quote, or the end of an unterminated one: so no match is retried, and a scan is linear)
+# or a bracket.
+TOKEN = re.compile(rb'"(?:[^"\\]+|\\.)*"?|[\[\]{}]', re.DOTALL)
 
 
 def unstorable(text: str) -> str | None:
@@ -71,9 +72,12 @@ def depth(body: bytes) -> int:
     if body.count(b"[") + body.count(b"{") <= MAX_DEPTH:
         return 0  # Cannot be deeper: the common case costs two scans in C.
     deepest = level = 0
-    for bracket in BRACKET.findall(STRING.sub(b'""', body)):
-        level += 1 if bracket in (b"[", b"{") else -1
-        deepest = max(deepest, level)
+    for token in TOKEN.findall(body):
+        if token in (b"[", b"{"):
+            level += 1
+            deepest = max(deepest, level)
+        elif token in (b"]", b"}"):
+            level -= 1
     return deepest
 
 

@@ -54,3 +54,4 @@ def test_nesting_is_measured_outside_strings() -> None:
     assert depth(b'{"text": "' + b"[" * 40 + b'"}') == 1
     assert depth(b'{"text": "\\"' + b"[" * 40 + b'"}') == 1
     assert depth(b'[[[[[[[[[[[[[[[[[{"x": "]]]]]]]]]]]]]]]]]]"}]]]]]]]]]]]]]]]]]') == 18
+    assert depth(b"[" * 20 + b'"' + b'\\"[' * 10) == 20  # An unterminated string runs to the end.
