@@ -32,7 +32,7 @@ from tests.builders import AGENCIES, COORDINATOR, editor, fresh_schema, plan_wit
 TODAY = date(2026, 6, 30)
 BASE = TODAY - timedelta(days=90)
 EXAMPLES = 500
-POSTGRES_EXAMPLES = 150  # Each step a PostgreSQL transaction: fewer, for the same time.
+POSTGRES_EXAMPLES = 100  # Each step a PostgreSQL transaction: fewer, for about the same time.
 OUTCOMES: Counter[str] = Counter()
 MAX_REFUSED = 0.3  # Share of generated steps the rules may refuse (about 20% measured; it was 40%).
 
