@@ -23,10 +23,12 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
         history,
         idempotency,
         imports,
+        index,
         limits,
         meetings,
         plans,
         rollups,
+        text,
         timetravel,
     )
     from api.spec import make_api
@@ -41,10 +43,12 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     auth.init_app(app)
     content.init_app(app)
     imports.init_app(app)  # Before anything reads a body: the import's own size limit.
+    text.init_app(app)  # Before idempotency, which reads the body.
     consistency.init_app(app)
     idempotency.init_app(app)
     access_log.init_app(app)
     app.register_blueprint(health.blp)
+    app.register_blueprint(index.blp)  # `/`: a short index until pages replace it.
     for module in (plans, actions, rollups, history, audit, timetravel, access_log, meetings, imports):
         api.register_blueprint(module.blp)
     return app

@@ -15,8 +15,9 @@ from marshmallow import Schema, fields, validate
 
 from api import get_system
 from api.auth import principal
-from api.schemas import Strict
+from api.schemas import Strict, in_calendar
 from api.spec import ACCESS_LOGGED
+from api.text import Text, header_text, unstorable
 from domain.errors import NotPermitted, RuleViolated
 from domain.principals import COORDINATOR, INSPECTOR
 from service.access_log import PURPOSE_MAX, AccessLog
@@ -71,9 +72,13 @@ def logged(what: str, when: Callable[[], bool] | None = None) -> Callable[[F], F
 
 
 def purpose() -> str | None:
-    text = request.headers.get(HEADER, "").strip()
+    """The header as the caller wrote it (UTF-8 on the wire), within bounds and storable, or None."""
+    text = header_text(HEADER)
     if len(text) > PURPOSE_MAX:
         raise RuleViolated(f"{HEADER} may be at most {PURPOSE_MAX} characters", field=HEADER)
+    why = unstorable(text)
+    if why:
+        raise RuleViolated(f"{HEADER} {why}", field=HEADER)
     return text or None
 
 
@@ -101,11 +106,13 @@ def init_app(app: Flask) -> None:
 
 class AccessLogQuery(Strict):
     action_id = fields.UUID(load_default=None)
-    user = fields.String(
+    user = Text(
         load_default=None, validate=validate.Length(min=1, max=200), metadata={"description": "a user's id or name"}
     )
     since = fields.DateTime(
-        load_default=None, metadata={"description": "reads at or after this instant (UTC when no offset is given)"}
+        load_default=None,
+        validate=in_calendar,
+        metadata={"description": "reads at or after this instant (UTC when no offset is given)"},
     )
     limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=1000))
 

@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from api import get_system
 from api.access_log import logged
-from api.schemas import STRICT_QUERY, LastUpdateOut, Strict, SummaryOut, iso_date
+from api.schemas import LAST_DAY, STRICT_QUERY, UP_TO_LAST_DAY, LastUpdateOut, Strict, SummaryOut, in_calendar, iso_date
 from domain.errors import NotFound
 from projections.rollups import summarise
 
@@ -20,16 +20,29 @@ blp = Blueprint("timetravel", __name__, url_prefix="/api/v1", description="Histo
 SHOWN = ("status", "rag", "due_date", "due_label", "lead_agency", "lead_person", "last_update")
 
 
+def day_field(description: str, **kwargs: Any) -> fields.Date:
+    return fields.Date(
+        validate=UP_TO_LAST_DAY,
+        metadata={"description": f"{description}; at most {LAST_DAY.isoformat()}"},
+        **kwargs,
+    )
+
+
 class AsAtQuery(Strict):
-    as_at = fields.Date(load_default=None, metadata={"description": "valid time: the day to see (default today)"})
+    as_at = day_field("valid time: the day to see (default today)", load_default=None)
     known_at = fields.AwareDateTime(
-        load_default=None, metadata={"description": "knowledge time: only what was recorded by then (default now)"}
+        load_default=None,
+        validate=in_calendar,
+        metadata={
+            "description": "knowledge time: only what was recorded by then (default now); its UTC day at most"
+            f" {LAST_DAY.isoformat()}"
+        },
     )
 
 
 class ChangesQuery(Strict):
-    from_ = fields.Date(required=True, data_key="from")
-    to = fields.Date(required=True)
+    from_ = day_field("the earlier report date", required=True, data_key="from")
+    to = day_field("the later report date", required=True)
 
     @validates_schema
     def ordered(self, data: dict[str, Any], **_: Any) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cli import importing, projections, reminders, status, users
+from cli import importing, plans, projections, reminders, status, users
 from domain.errors import DomainError
 from service.bootstrap import bootstrap
 from service.settings import VAR_DIR, Settings
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=worker_command)
 
     projections.add_commands(commands)
+    plans.add_commands(commands)
     status.add_commands(commands)
     reminders.add_commands(commands)
     importing.add_commands(commands)
@@ -152,7 +153,7 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> None:
 def run_gunicorn(settings: Settings, workers: int | None) -> None:
     from gunicorn.app.base import BaseApplication
 
-    from api import create_app
+    from api import create_app, served
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -160,6 +161,8 @@ def run_gunicorn(settings: Settings, workers: int | None) -> None:
             self.cfg.set("workers", workers or int(os.environ.get("WEB_CONCURRENCY", "1")))
             self.cfg.set("threads", 4)
             self.cfg.set("accesslog", None)
+            for name, value in served.SETTINGS.items():  # Limits, and gunicorn's refusals as problem bodies.
+                self.cfg.set(name, value)
 
         def load(self) -> Any:
             return create_app(settings)

@@ -16,9 +16,17 @@ def add_commands(commands: Any) -> None:
     parser = commands.add_parser("users", help="add, list and revoke users and their bearer tokens")
     sub = parser.add_subparsers(dest="users_command", required=True, metavar="USERS_COMMAND")
     add_parser = sub.add_parser("add", help="create a user and print its token once, alone on the last line")
-    add_parser.add_argument("--name", required=True)
-    add_parser.add_argument("--agency", required=True)
-    add_parser.add_argument("--role", required=True, choices=ROLES)
+    add_parser.add_argument("--name", required=True, help="the person's name, as the access log shows it (not blank)")
+    add_parser.add_argument(
+        "--agency", required=True, help="the agency the user acts for: one of ACCORD_AGENCIES (e.g. health)"
+    )
+    add_parser.add_argument(
+        "--role",
+        required=True,
+        choices=ROLES,
+        help="coordinator: manages plans, updates any action; editor: updates the actions its agency leads or"
+        " helps with; inspector: reads everything, the access log too; reader: reads plans and actions",
+    )
     add_parser.add_argument("--email", default=None, help="where reminders and digests go (optional, unique)")
     add_parser.set_defaults(func=add)
     sub.add_parser("list", help="every user: id, agency, role, revoked, email, name (never a token)").set_defaults(

@@ -7,8 +7,9 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
+from domain.clock import StampedAggregate
 from domain.errors import ActionClosed, NotFound, NotPermitted, RuleViolated
 from domain.principals import EDITOR, Principal
 from domain.timeline import CLOSED, IN_PROGRESS, LEAD, UPDATE, Fact, fold, initial_state
@@ -18,7 +19,7 @@ CONTRIBUTOR_FIELDS = frozenset({"progress", "impact", "evidence"})
 UPDATE_FIELDS = ("progress", "status", "rag", "due_date", "impact", "evidence")
 
 
-class Action(Aggregate):
+class Action(StampedAggregate):
     """What one agency will do for a recommendation, and everything reported on it since."""
 
     @event("Raised")

@@ -6,8 +6,9 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
+from domain.clock import StampedAggregate
 from domain.errors import NotFound, RuleViolated
 from domain.principals import Principal
 
@@ -15,7 +16,7 @@ RECOMMENDATION, STATUTORY_REQUIREMENT = "recommendation", "statutory_requirement
 KINDS = (RECOMMENDATION, STATUTORY_REQUIREMENT)
 
 
-class Plan(Aggregate):
+class Plan(StampedAggregate):
     """An action plan owned jointly by a safeguarding partnership."""
 
     @event("Created")

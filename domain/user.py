@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
+
+from domain.clock import StampedAggregate
 
 
-class User(Aggregate):
+class User(StampedAggregate):
     """A person acting for one agency in one role; found by the hash of its token."""
 
     @staticmethod

@@ -3,7 +3,8 @@
 An item is a posted update (however many events it stored: they share an update id and arrive one
 after another), the action's creation, a lead assignment, or a retraction. `changes` says, per field,
 what the action's current value was just before the change was recorded (`from`, folded by the
-domain's own code) and what the change reported (`to`). A retracted update stays, marked `retracted`.
+domain's own code) and what the change reported (`to`), for the fields whose value it changed.
+A retracted update stays, marked `retracted`.
 Every column follows from the events alone, so a rebuild reproduces the table exactly.
 """
 
@@ -90,7 +91,8 @@ class HistoryView(ActionFolding, SqlView):
             self.retraction(c, e, before, after)
         elif isinstance(e, Action.LeadAssigned):
             was = state_of(before)
-            changes = {name: {"from": was[name], "to": encoded(getattr(e, name))} for name in LEAD_FIELDS}
+            reported = {name: encoded(getattr(e, name)) for name in LEAD_FIELDS}
+            changes = {name: {"from": was[name], "to": to} for name, to in reported.items() if was[name] != to}
             self.insert(c, e, id=e.update_id, type=LEAD_ASSIGNED, changes=changes)
         elif hasattr(e, "update_id"):
             self.update(c, e, before, after)
@@ -105,7 +107,8 @@ class HistoryView(ActionFolding, SqlView):
         was = state_of(before)
         if type(e) in REPORTED:
             for name in REPORTED[type(e)]:
-                changes.setdefault(name, {"from": was[name]})["to"] = encoded(getattr(e, name))
+                if was[name] != encoded(getattr(e, name)):  # Only what the update changed: never `amber -> amber`.
+                    changes.setdefault(name, {"from": was[name]})["to"] = encoded(getattr(e, name))
         elif not isinstance(e, (Action.ProgressReported, Action.ImpactRecorded, Action.EvidenceAdded)):
             now = state_of(after)  # An event this view does not know by name: show what it moved.
             for name in FIELDS:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 from eventsourcing.utils import get_topic
 
 from domain.action import Action
+from domain.clock import real_time, stamping_with
 from domain.errors import Conflict, NotFound, RuleViolated, StaleVersion
 from domain.plan import Plan
 from domain.principals import ROLES, Principal
@@ -48,6 +50,21 @@ class Written:
     position: int
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def use_case(method: Callable[Concatenate[Accord, P], R]) -> Callable[Concatenate[Accord, P], R]:
+    """The events a use case records are stamped by the application's clock, the one that says what day it is."""
+
+    @functools.wraps(method)
+    def stamped(self: Accord, *args: P.args, **kwargs: P.kwargs) -> R:
+        with stamping_with(self.clock):
+            return method(self, *args, **kwargs)
+
+    return stamped
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -63,7 +80,7 @@ class Accord(Application[UUID]):
         *,
         agencies: tuple[str, ...] = (),
         timezone: str = "Europe/London",
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = real_time,
     ) -> None:
         super().__init__(env)
         self.agencies = agencies
@@ -81,12 +98,14 @@ class Accord(Application[UUID]):
 
     # Plans and recommendations.
 
+    @use_case
     def create_plan(self, actor: Principal, *, title: str, source: str, owner_agency: str) -> Written:
         actor.check_may_manage_plans()
         self.check_agency(owner_agency, "owner_agency")
         plan = Plan(title=title, source=source, owner_agency=owner_agency, actor=actor.as_actor())
         return self._save(plan, plan.id)
 
+    @use_case
     def add_recommendation(
         self, actor: Principal, plan_id: UUID, *, recommendation_id: UUID | None = None, **fields: Any
     ) -> Written:
@@ -99,6 +118,7 @@ class Accord(Application[UUID]):
         plan.add_recommendation(actor=actor, recommendation_id=recommendation_id, **fields)
         return self._save(plan, recommendation_id)
 
+    @use_case
     def schedule_meeting(  # noqa: PLR0913
         self,
         actor: Principal,
@@ -123,6 +143,7 @@ class Accord(Application[UUID]):
 
     # Actions and their updates.
 
+    @use_case
     def raise_action(  # noqa: PLR0913
         self,
         actor: Principal,
@@ -151,6 +172,7 @@ class Accord(Application[UUID]):
         )
         return self._save(action, action.id)
 
+    @use_case
     def post_update(
         self,
         actor: Principal,
@@ -184,6 +206,7 @@ class Accord(Application[UUID]):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    @use_case
     def assign_lead(  # noqa: PLR0913
         self,
         actor: Principal,
@@ -211,6 +234,7 @@ class Accord(Application[UUID]):
         )
         return self._save(action, assignment_id)
 
+    @use_case
     def retract_update(self, actor: Principal, action_id: UUID, update_id: UUID, *, reason: str) -> Written:
         """The update is treated as entered in error from now on; it stays in history, marked."""
         action = self.get(Action, action_id)
@@ -219,6 +243,7 @@ class Accord(Application[UUID]):
 
     # Plan import.
 
+    @use_case
     def import_plan(  # noqa: PLR0913
         self,
         actor: Principal,
@@ -244,11 +269,15 @@ class Accord(Application[UUID]):
 
     # Users.
 
+    @use_case
     def add_user(self, *, name: str, agency: str, role: str, email: str | None = None) -> tuple[UUID, str]:
         """Register a user; return its id and its bearer token, which is shown only this once.
 
         `email` (optional, unique among users) is where reminders, digests and invitations go.
         """
+        name = " ".join(name.split())
+        if not name:
+            raise RuleViolated("a user needs a name", field="name")
         self.check_agency(agency, "agency")
         if role not in ROLES:
             raise RuleViolated(f"role must be one of {', '.join(ROLES)}", field="role")
@@ -295,6 +324,7 @@ class Accord(Application[UUID]):
             position = page[-1].id
         return users
 
+    @use_case
     def revoke_user(self, user_id: UUID) -> None:
         """From now on the user's token is refused (401); revoking a revoked user changes nothing."""
         user = self.get(User, user_id)
@@ -302,6 +332,7 @@ class Accord(Application[UUID]):
             user.revoke()
             self._save(user, user.id)
 
+    @use_case
     def set_digests(self, user_id: UUID, on: bool) -> None:
         """Turn the user's weekly digest on or off (reminders before meetings are not optional)."""
         user = self.get(User, user_id)
