@@ -19,7 +19,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 from api import get_system
 from api.auth import principal
 from api.errors import PROBLEM, TYPE_BASE, problem
-from api.schemas import SLUG, STRICT_QUERY, Strict
+from api.schemas import LONG, SHORT, SLUG, STRICT_QUERY, Strict
+from api.text import Text
 from service.importing import ImportOptions, ImportResult
 from service.importing.files import MACRO_MEDIA_TYPES, MEDIA_TYPES
 from service.importing.template import template_csv, template_xlsx
@@ -53,10 +54,10 @@ class ImportQuery(Strict):
     lead_agency_by_person = JsonObject(
         load_default=None, metadata={"description": "JSON object: a lead person as written to an agency slug"}
     )
-    default_lead_agency = fields.String(load_default=None, validate=SLUG)
-    title = fields.String(load_default=None, validate=validate.Length(min=1, max=500))
-    source = fields.String(load_default=None, validate=validate.Length(min=1, max=20_000))
-    owner_agency = fields.String(load_default=None, validate=SLUG)
+    default_lead_agency = Text(load_default=None, validate=SLUG)
+    title = Text(load_default=None, validate=SHORT)
+    source = Text(load_default=None, validate=LONG)
+    owner_agency = Text(load_default=None, validate=SLUG)
     start_date = fields.Date(
         load_default=None, metadata={"description": "when the actions are raised; default the file's earliest date"}
     )
@@ -130,7 +131,7 @@ class ImportProblemOut(ImportOut):
 
 
 class TemplateQuery(Strict):
-    format = fields.String(load_default="xlsx", validate=validate.OneOf(("xlsx", "csv")))
+    format = Text(load_default="xlsx", validate=validate.OneOf(("xlsx", "csv")))
 
 
 def uploaded() -> tuple[bytes, str | None, str | None, dict[str, str]]:

@@ -14,7 +14,8 @@ from api import get_system
 from api.auth import principal
 from api.idempotency import new_id
 from api.plans import created, plan_or_404
-from api.schemas import SHORT, STRICT_QUERY, PageQuery, Strict, WrittenOut, iso_date, page
+from api.schemas import SHORT, STRICT_QUERY, UP_TO_LAST_DAY, PageQuery, Strict, WrittenOut, iso_date, page
+from api.text import Text
 from domain.errors import NotFound
 from service.cycles import meetings_with_chase_list
 
@@ -22,9 +23,13 @@ blp = Blueprint("meetings", __name__, url_prefix="/api/v1/plans", description="M
 
 
 class MeetingIn(Strict):
-    date = fields.Date(required=True, metadata={"description": "the day the committee or board meets"})
-    title = fields.String(required=True, validate=SHORT)
-    updates_due = fields.Date(required=True, metadata={"description": "partners' updates wanted by (<= date)"})
+    date = fields.Date(
+        required=True, validate=UP_TO_LAST_DAY, metadata={"description": "the day the committee or board meets"}
+    )
+    title = Text(required=True, validate=SHORT)
+    updates_due = fields.Date(
+        required=True, validate=UP_TO_LAST_DAY, metadata={"description": "partners' updates wanted by (<= date)"}
+    )
 
 
 class ChasedActionOut(Schema):
