@@ -44,6 +44,9 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     app.register_blueprint(health.blp)
     for module in (plans, actions, rollups, history, audit, timetravel, access_log):
         api.register_blueprint(module.blp)
+    import web
+
+    web.init_app(app)  # The pages for people: the same use cases and read models, behind a signed-in session.
     return app
 
 

@@ -30,6 +30,14 @@ class User(Aggregate):
     def set_email(self, *, email: str | None) -> None:
         self.email = email
 
+    @event("Invited")
+    def invite(self) -> None:
+        """An invitation to choose a password was issued (its token lives in the credentials store, never here)."""
+
+    @event("PasswordSet")
+    def note_password_set(self) -> None:
+        """The user chose a password (its hash lives in the credentials store, never in an event)."""
+
     @event("Revoked")
     def revoke(self) -> None:
         self.revoked = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,9 @@ class Settings:
     rate_limit: str = "600/minute"  # Per bearer token (flask-limiter syntax; `off` for none).
     idempotency_hours: float = 24.0  # How long an Idempotency-Key's first response is kept for replay.
     cipher_key: str | None = None
+    base_url: str | None = None  # Where people reach the pages, for invitation links (default http://host:port).
+    secret_key: str | None = None  # Signs session cookies; without it, one is generated once into var/.
+    secure_cookies: bool | None = None  # Session cookies only over HTTPS; default: when base_url is https.
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -52,7 +56,41 @@ class Settings:
             cipher_key=env.get("ACCORD_CIPHER_KEY") or None,
             rate_limit=env.get("ACCORD_RATE_LIMIT") or defaults.rate_limit,
             idempotency_hours=float(env.get("ACCORD_IDEMPOTENCY_HOURS") or defaults.idempotency_hours),
+            base_url=env.get("ACCORD_BASE_URL") or None,
+            secret_key=env.get("ACCORD_SECRET_KEY") or None,
+            secure_cookies=(
+                env["ACCORD_SECURE_COOKIES"].lower() in ("1", "yes", "true", "on")
+                if env.get("ACCORD_SECURE_COOKIES")
+                else None
+            ),
         )
+
+    @property
+    def pages_url(self) -> str:
+        """The pages' address, without a trailing slash: ACCORD_BASE_URL, else http://ACCORD_HOST:ACCORD_PORT."""
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def cookies_secure(self) -> bool:
+        return self.secure_cookies if self.secure_cookies is not None else self.pages_url.startswith("https://")
+
+    def session_secret(self) -> str:
+        """ACCORD_SECRET_KEY, else a key generated once into var/secret-key (mode 600) and kept for restarts."""
+        if self.secret_key:
+            return self.secret_key
+        path = VAR_DIR / "secret-key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fresh = path.with_name(f".secret-key.{os.getpid()}.tmp")
+            fresh.write_text(secrets.token_urlsafe(48))
+            fresh.chmod(0o600)
+            try:
+                os.link(fresh, path)  # Atomic, and never replaces a key another process made first.
+            except FileExistsError:
+                pass
+            finally:
+                fresh.unlink()
+        return path.read_text().strip()
 
     @property
     def is_postgres(self) -> bool:
