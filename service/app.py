@@ -339,7 +339,7 @@ class Accord(Application[UUID]):
             return None
         if signed_in_at is not None:
             after = self.credentials.sessions_after(str(user.id))
-            if after is None or signed_in_at < after:
+            if after is None or signed_in_at <= after:
                 return None
         return Principal(user_id=str(user.id), name=user.name, agency=user.agency, role=user.role)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
@@ -39,7 +40,8 @@ class DemoUsers:
     def get(self, role: str, agency: str) -> Principal:
         if (role, agency) not in self.principals:
             name = f"Demo {agency.capitalize()} {role.capitalize()}"
-            user_id, token = self.app.add_user(name=name, agency=agency, role=role)
+            email = f"{agency}.{role}@example.org"  # Demo people sign in to the pages with these.
+            user_id, token = self.app.add_user(name=name, agency=agency, role=role, email=email)
             self.tokens[role, agency] = token
             self.principals[role, agency] = Principal(str(user_id), name, agency, role)
         return self.principals[role, agency]
@@ -81,9 +83,19 @@ def load_action(  # noqa: PLR0913, PLR0917
 
 
 def load_demo(app: Accord, path: Path | None = None) -> dict[str, str]:
-    """Load the demo plan; return the tokens to show, keyed by an environment-variable-like name."""
+    """Load the demo plan; return the tokens to show, keyed by an environment-variable-like name, and each shown
+    user's email address and a fresh random password for the pages (`..._EMAIL`, `..._PASSWORD`)."""
     users = DemoUsers(app)
     load_plan(app, read_plan(path), users, app.today())
-    for _, role, agency in SHOWN:
-        users.get(role, agency)
-    return {name: users.tokens[role, agency] for name, role, agency in SHOWN}
+    shown: dict[str, str] = {}
+    for name, role, agency in SHOWN:
+        principal = users.get(role, agency)
+        password = secrets.token_urlsafe(12)
+        app.set_password(UUID(principal.user_id), password)
+        person = name.removesuffix("_TOKEN")
+        shown |= {
+            name: users.tokens[role, agency],
+            f"{person}_EMAIL": f"{agency}.{role}@example.org",
+            f"{person}_PASSWORD": password,
+        }
+    return shown

@@ -54,11 +54,11 @@ def init_app(app: Flask) -> None:
     navigation.init_app(app)
     csrf.init_app(app)
     WTFormsHelpers(app)
+    app.before_request(make_nonce)  # Before signing in is checked: a redirect's page needs its nonce too.
     auth.init_app(app)
     for module in (auth, plans, actions, access):
         app.register_blueprint(module.bp)
     app.add_url_rule("/assets/<path:filename>", "assets", serve_asset)
-    app.before_request(make_nonce)
     app.after_request(secure_headers)
     app.register_error_handler(404, not_found)
 

@@ -247,4 +247,6 @@ def init_app(app: Flask) -> None:
     app.before_request(require_sign_in)
     app.before_request(check_csrf)
     app.register_error_handler(CSRFError, csrf_failed)
-    page_errors(bp)
+
+
+page_errors(bp)
