@@ -101,7 +101,14 @@ def value(field: str, raw: Any) -> Markup | str:
     return SHOW.get(field, lambda raw: escape(str(raw)))(raw)  # type: ignore[no-any-return]
 
 
+def small_legend(field: Any) -> dict[str, Any]:
+    """A fieldset legend in small bold type: given whole, since govuk-frontend-wtf drops the field's label
+    from a legend given only its classes."""
+    return {"legend": {"text": field.label.text, "classes": "govuk-fieldset__legend--s"}}
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_global(small_legend, "small_legend")
     app.add_template_filter(long_date, "long_date")
     app.add_template_filter(long_instant, "long_instant")
     app.add_template_filter(status_tag, "status_tag")

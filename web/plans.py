@@ -84,6 +84,9 @@ def board(plan_id: UUID) -> Any:
         return redirect(url_for("web_plans.board", plan_id=plan_id, as_at=day.isoformat(), known_at=known))
     as_at, known_at = parse_moments(request.args)
     past = as_at is not None or known_at is not None
+    if past and "committee_date" not in request.args:  # The chooser shows the date being looked at.
+        as_at_form.committee_date.data = as_at
+        as_at_form.known.data = "then" if known_at else "now"
     if past and (refused := needs_purpose()):
         return refused
     form, chosen = board_filters(request.args, system.settings.agencies)
