@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import sys
 
-from bench import lag, rebuild, timetravel
+from bench import lag, pages, rebuild, timetravel
 
-BENCHES = {"lag": lag.run, "rebuild": rebuild.run, "timetravel": timetravel.run}
+BENCHES = {"lag": lag.run, "rebuild": rebuild.run, "timetravel": timetravel.run, "pages": pages.run}
 
 
 def main(argv: list[str]) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from api import get_system
 from api.access_log import access_log, note_read
 from domain.principals import INSPECTOR
 from service.access_log import check_may_read
@@ -47,4 +48,10 @@ def log() -> str:
     check_may_read(me())
     action_id = request.args.get("action_id") or None
     entries = access_log().entries(action_id=action_id, limit=1000)
-    return render_template("access_log.html", title="Access log", entries=list(reversed(entries)), action_id=action_id)
+    system, numbers = get_system(), {}
+    for entry_action in {e["action_id"] for e in entries if e.get("action_id")}:
+        found = system.current.get_action(entry_action, system.app.today())
+        numbers[entry_action] = found["number"] if found else None
+    return render_template(
+        "access_log.html", title="Access log", entries=list(reversed(entries)), action_id=action_id, numbers=numbers
+    )

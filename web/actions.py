@@ -20,6 +20,8 @@ from web.plans import parse_moments
 
 bp = Blueprint("web_actions", __name__)
 page_errors(bp)
+# The domain's words for the API, said as a GOV.UK error message where they would read oddly on the form.
+SAID = {"_schema": "Enter progress, or change the status, RAG rating or due date, or add impact or evidence"}
 FIELD_OF = {"_schema": "progress", "effective_date": "effective_date", "reason": "reason", "due_date": "due_date"}
 
 
@@ -88,7 +90,7 @@ def update(action_id: UUID) -> Any:
             if isinstance(error, NotFound):
                 raise
             field = getattr(form, FIELD_OF.get(error.field or "", "progress"), form.progress)
-            field.errors = [str(error)]
+            field.errors = [SAID.get(error.field or "", sentence(str(error)))]
         else:
             flash("Your update has been saved.")
             return redirect(url_for("web_actions.action", action_id=action_id))
@@ -100,6 +102,10 @@ def update(action_id: UUID) -> Any:
         allowed=allowed,
         others=others,
     )
+
+
+def sentence(message: str) -> str:
+    return message[:1].upper() + message[1:]
 
 
 def update_fields(form: UpdateForm, allowed: tuple[str, ...]) -> dict[str, Any]:

@@ -109,6 +109,7 @@ def small_legend(field: Any) -> dict[str, Any]:
 
 def init_app(app: Flask) -> None:
     app.add_template_global(small_legend, "small_legend")
+    app.add_template_global({"as_at": "as at", "known_at": "as known at", "from": "from", "to": "to"}, "PARAM_NAMES")
     app.add_template_filter(long_date, "long_date")
     app.add_template_filter(long_instant, "long_instant")
     app.add_template_filter(status_tag, "status_tag")

@@ -223,7 +223,7 @@ def test_an_empty_update_gets_the_error_summary(story: Story, page: Any) -> None
     page.get_by_role("button", name="Save update").click()
     summary = page.locator(".govuk-error-summary")
     assert "There is a problem" in summary.inner_text()
-    assert "an update needs at least one of" in summary.inner_text()
+    assert "Enter progress, or change the status" in summary.inner_text()
     assert summary.locator("a").first.get_attribute("href") == "#progress"
     assert page.title().startswith("Error: ")
     accessible(page)
