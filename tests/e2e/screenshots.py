@@ -20,11 +20,11 @@ def demo_people(directory: Path) -> dict[str, str]:
     return dict(line.removeprefix("export ").split("=", 1) for line in lines)
 
 
-def shoot(page: Any, folder: Path, name: str) -> None:
+def shoot(page: Any, folder: Path, name: str, *, whole: bool = True) -> None:
     violations = axe_violations(page)
     if violations:
         print(f"{name}: accessibility violations: {violations}", file=sys.stderr)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=whole)
     print(f"saved {folder / name}.png ({page.url})")
 
 
@@ -32,7 +32,7 @@ def main(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as directory, served(Path(directory), demo=True) as (server, _), chromium() as b:
         people = demo_people(Path(directory))
-        page = b.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page = b.new_context(viewport={"width": 1440, "height": 1100}).new_page()
         page.goto(server.base + "/")
         shoot(page, folder, "1-sign-in")
         sign_in(page, server.base, people["HEALTH_EDITOR_EMAIL"], people["HEALTH_EDITOR_PASSWORD"])
@@ -40,10 +40,10 @@ def main(folder: Path) -> None:
         page.get_by_role("link", name="Plans", exact=True).click()
         page.locator("tbody a").first.click()
         board = page.url
-        shoot(page, folder, "3-plan-board")
+        shoot(page, folder, "3-plan-board", whole=False)
         committee = date.today() - timedelta(days=120)
         page.goto(f"{board}?as_at={committee.isoformat()}")
-        shoot(page, folder, "4-plan-board-as-at")
+        shoot(page, folder, "4-plan-board-as-at", whole=False)
         page.goto(board)
         page.locator("td.accord-number a").nth(2).click()
         shoot(page, folder, "5-action-timeline")

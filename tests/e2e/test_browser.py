@@ -8,14 +8,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.e2e.browser import PASSWORD, Server, axe_violations, chromium, served, sign_in
 
-pytestmark = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="make installs Debian's chromium")
 TODAY = date.today()
 COMMITTEE = TODAY - timedelta(days=30)
 
