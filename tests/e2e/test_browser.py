@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -320,3 +321,20 @@ def test_the_board_reads_and_filters_with_javascript_off(story: Story, browser: 
     assert [n.replace("Action", "").strip() for n in page.locator("td.accord-number").all_inner_texts()] == ["1.2"]
     assert "Overdue" in page.locator("tr", has_text="1.2").inner_text()
     context.close()
+
+
+def test_a_fresh_demo_opens_on_the_sign_in_page_and_its_printed_password_works(tmp_path: Path, browser: Any) -> None:
+    """What `make run` does: `accord serve` loads the demo into an empty store and prints who can sign in."""
+    with served(tmp_path, demo=True) as (server, printed):
+        found = re.search(r"(health\.editor@example\.org)\s+password (\S+)", printed)
+        assert found, printed
+        page = browser.new_page()
+        page.goto(server.base + "/")
+        assert page.url.startswith(server.base + "/sign-in")
+        assert page.locator("h1").inner_text() == "Sign in to Accord"
+        page.get_by_label("Email address").fill(found.group(1))
+        page.get_by_label("Password", exact=True).fill(found.group(2))
+        page.get_by_role("button", name="Sign in").click()
+        assert page.url == server.base + "/"
+        assert "Actions for Health that need attention" in page.locator("h1").inner_text()
+        page.close()
