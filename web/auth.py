@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
@@ -31,11 +30,9 @@ IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
 PER_ACCOUNT = parse("5/15 minutes")  # Failed sign-ins for one email address...
 PER_ADDRESS = parse("20/15 minutes")  # ...and from one network address, before the next must wait.
-OPEN_ENDPOINTS = frozenset(
-    {"web_auth.sign_in", "web_auth.invitation", "assets", "health.healthz", "health.readyz", "static"}
-)
+PAGES = "web_"  # Blueprints of pages for people are named web_...: each of their views needs a signed-in person.
+OPEN_ENDPOINTS = frozenset({"web_auth.sign_in", "web_auth.invitation"})
 WRONG = "Enter a correct email address and password"  # One message: never which of the two was wrong.
-F = TypeVar("F", bound=Callable[..., Any])
 login_manager = LoginManager()
 
 
@@ -85,8 +82,9 @@ def to_sign_in() -> Response:
 
 
 def require_sign_in() -> Response | None:
-    """Every page but signing in, invitations, assets and health checks needs a signed-in person."""
-    if request.path.startswith("/api/") or request.endpoint in OPEN_ENDPOINTS or request.endpoint is None:
+    """Every page (a view of a `web_...` blueprint) but signing in and invitations needs a signed-in person; the
+    API, health checks, metrics and assets are not pages."""
+    if not (request.blueprint or "").startswith(PAGES) or request.endpoint in OPEN_ENDPOINTS:
         return None
     if not current_user.is_authenticated:
         return cast(Response, login_manager.unauthorized())

@@ -273,3 +273,39 @@ def test_an_editors_home_lists_its_agencys_actions_needing_attention(pages: Syst
     home = text(browser.get("/").text)
     assert "1.0" not in home.split("Actions for Health")[1]  # Completed: needs nothing.
     assert "1.1" in home and "1.2" in home and "Due soon" in home and "No recent update" in home
+
+
+def test_health_checks_and_metrics_need_no_sign_in(browser: Any) -> None:
+    assert browser.get("/healthz").status_code == 200
+    assert browser.get("/metrics").status_code == 200
+
+
+def test_submitting_the_same_form_twice_writes_one_update(pages: System, browser: Any) -> None:
+    plan = plan_with_actions(pages.app, 1, agencies=["health"])
+    email, _ = person(pages, "editor", "health")
+    sign_in(browser, email)
+    action_id = plan.action_ids[0]
+    form = browser.get(f"/actions/{action_id}/update").text
+    fields = dict(re.findall(r'name="(version|key)" value="([^"]+)"', form))
+    today = pages.app.today()
+    sent = {
+        "csrf_token": csrf(form),
+        "progress": "Sent twice by a double click",
+        "status": "",
+        "rag": "",
+        "effective_date": [str(today.day), str(today.month), str(today.year)],
+        **fields,
+    }
+    assert browser.post(f"/actions/{action_id}/update", data=sent).status_code == 302
+    assert browser.post(f"/actions/{action_id}/update", data=sent).status_code == 302
+    texts = [item["text"] for item in pages.projections.view("history").history(str(action_id))]
+    assert texts.count("Sent twice by a double click") == 1
+
+
+def test_a_contributing_agency_sees_only_what_it_may_report(pages: System, browser: Any) -> None:
+    plan = plan_with_actions(pages.app, 1, agencies=["health", "police"], contributors=1)
+    email, _ = person(pages, "editor", "police")
+    sign_in(browser, email)
+    form = browser.get(f"/actions/{plan.action_ids[0]}/update").text
+    assert 'name="progress"' in form and 'name="impact"' in form
+    assert 'name="status"' not in form and 'name="rag"' not in form and 'name="due_date"' not in form
