@@ -60,7 +60,8 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.add_url_rule("/assets/<path:filename>", "assets", serve_asset)
     app.after_request(secure_headers)
-    app.register_error_handler(404, not_found)
+    for status in TITLES:
+        app.register_error_handler(status, error_page)
 
 
 def serve_asset(filename: str) -> Response:
@@ -93,10 +94,15 @@ def secure_headers(response: Response) -> Response:
     return response
 
 
-def not_found(error: HTTPException) -> Response | tuple[str, int]:
+TITLES = {404: "Page not found", 405: "Page not found", 413: "What you sent is too large"}
+
+
+def error_page(error: HTTPException) -> Response | tuple[str, int, dict[str, str]]:
     """A page for people; the API's problem body under /api/."""
     if request.path.startswith("/api/"):
         from api.errors import problem_for_http_exception
 
         return problem_for_http_exception(error)
-    return render_template("error.html", title="Page not found", status=404), 404
+    status = error.code or 404
+    headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}  # Allow: ...
+    return render_template("error.html", title=TITLES[status], status=status), status, headers
