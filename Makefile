@@ -54,7 +54,7 @@ chromium:
 		{ echo "The browser tests need Chromium: sudo apt-get install chromium" >&2; exit 1; }
 
 screenshots: $(INSTALLED) $(ASSETS) chromium
-	scripts/with-services $(BIN)/python -m tests.e2e.screenshots docs/screenshots
+	$(BIN)/python -m tests.e2e.screenshots docs/screenshots
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules web/static
