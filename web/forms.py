@@ -33,6 +33,16 @@ from service.access_log import PURPOSE_MAX
 from service.credentials import PASSWORD_MIN
 from web.filters import RAG, STATUS
 
+
+class Given(InputRequired):
+    """InputRequired without the `required` flag: govuk-frontend-wtf would put `required` on a date input's <div>,
+    and GOV.UK pages validate on the server (forms are `novalidate`)."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message)
+        self.field_flags: dict[str, bool] = {}
+
+
 DATE_FORMAT = "%d %m %Y"  # Day, month and year, as the three boxes of GOV.UK's date input send them.
 LONG = 20_000
 SHORT = 500
@@ -142,7 +152,7 @@ class UpdateForm(FlaskForm):
         description="For example, 27 3 2026. Today, unless you are reporting something that happened earlier.",
         format=DATE_FORMAT,
         widget=GovDateInput(),
-        validators=[InputRequired("Enter the date this took effect")],
+        validators=[Given("Enter the date this took effect")],
     )
     version = HiddenField()
     key = HiddenField()
@@ -176,7 +186,7 @@ class AsAtForm(Form):
         description="For example, 18 9 2026.",
         format=DATE_FORMAT,
         widget=GovDateInput(),
-        validators=[InputRequired("Enter the committee date")],
+        validators=[Given("Enter the committee date")],
     )
     known = RadioField(
         "Show what Accord knew",
@@ -188,8 +198,6 @@ class AsAtForm(Form):
 
 
 class ChangesForm(Form):
-    start = DateField(
-        "From", format=DATE_FORMAT, widget=GovDateInput(), validators=[InputRequired("Enter the first date")]
-    )
-    end = DateField("To", format=DATE_FORMAT, widget=GovDateInput(), validators=[InputRequired("Enter the last date")])
+    start = DateField("From", format=DATE_FORMAT, widget=GovDateInput(), validators=[Given("Enter the first date")])
+    end = DateField("To", format=DATE_FORMAT, widget=GovDateInput(), validators=[Given("Enter the last date")])
     compare = SubmitField("Show changes", widget=GovSubmitInput())
