@@ -23,7 +23,6 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
         history,
         idempotency,
         imports,
-        index,
         limits,
         meetings,
         plans,
@@ -48,9 +47,11 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     idempotency.init_app(app)
     access_log.init_app(app)
     app.register_blueprint(health.blp)
-    app.register_blueprint(index.blp)  # `/`: a short index until pages replace it.
     for module in (plans, actions, rollups, history, audit, timetravel, access_log, meetings, imports):
         api.register_blueprint(module.blp)
+    import web
+
+    web.init_app(app)  # The pages for people: the same use cases and read models, behind a signed-in session.
     return app
 
 

@@ -18,15 +18,13 @@ from api.auth import principal
 from api.schemas import Strict, in_calendar
 from api.spec import ACCESS_LOGGED
 from api.text import Text, header_text, unstorable
-from domain.errors import NotPermitted, RuleViolated
-from domain.principals import COORDINATOR, INSPECTOR
-from service.access_log import PURPOSE_MAX, AccessLog
+from domain.errors import RuleViolated
+from service.access_log import PURPOSE_MAX, AccessLog, check_may_read
 
 blp = Blueprint(
     "access_log", __name__, url_prefix="/api/v1", description="Who read which history or time-travel view, and why"
 )
 HEADER = "Accord-Purpose"
-READERS = (COORDINATOR, INSPECTOR)
 KEPT_PARAMS = ("as_at", "known_at", "from", "to")  # Which view of the past was read; never any text.
 PARAM_MAX = 64
 EXTENSION = "accord.access_log"
@@ -55,13 +53,7 @@ def logged(what: str, when: Callable[[], bool] | None = None) -> Callable[[F], F
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             given = purpose()  # Checked whether or not this call is recorded: the operation documents the header.
             if when is None or when():
-                g.access_read = {
-                    "what": what,
-                    "action_id": str(kwargs["action_id"]) if "action_id" in kwargs else None,
-                    "plan_id": str(kwargs["plan_id"]) if "plan_id" in kwargs else None,
-                    "purpose": given,
-                    "params": {k: request.args[k][:PARAM_MAX] for k in KEPT_PARAMS if k in request.args},
-                }
+                note_read(what, kwargs.get("action_id"), kwargs.get("plan_id"), given)
             return view(*args, **kwargs)
 
         wrapper.__doc__ = (view.__doc__ or "") + NOTE
@@ -69,6 +61,17 @@ def logged(what: str, when: Callable[[], bool] | None = None) -> Callable[[F], F
         return cast(F, Blueprint.doc(**{ACCESS_LOGGED: what})(wrapper))
 
     return decorate
+
+
+def note_read(what: str, action_id: Any, plan_id: Any, given_purpose: str | None) -> None:
+    """Have this request's read recorded once it has succeeded (the API's views and the pages both call this)."""
+    g.access_read = {
+        "what": what,
+        "action_id": str(action_id) if action_id is not None else None,
+        "plan_id": str(plan_id) if plan_id is not None else None,
+        "purpose": given_purpose,
+        "params": {k: request.args[k][:PARAM_MAX] for k in KEPT_PARAMS if k in request.args},
+    }
 
 
 def purpose() -> str | None:
@@ -147,8 +150,7 @@ class AccessLogView(MethodView):
     @blp.alt_response(403, response="FORBIDDEN")
     def get(self, query: dict[str, Any]) -> Any:
         """Reads of histories and time-travel views, oldest first (coordinators and inspectors)."""
-        if principal().role not in READERS:
-            raise NotPermitted("only coordinators and inspectors may read the access log")
+        check_may_read(principal())
         since = query["since"]
         if since is not None and since.tzinfo is None:
             since = since.replace(tzinfo=UTC)

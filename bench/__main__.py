@@ -5,9 +5,15 @@ from __future__ import annotations
 import json
 import sys
 
-from bench import imports, lag, rebuild, timetravel
+from bench import imports, lag, pages, rebuild, timetravel
 
-BENCHES = {"lag": lag.run, "rebuild": rebuild.run, "timetravel": timetravel.run, "imports": imports.run}
+BENCHES = {
+    "lag": lag.run,
+    "rebuild": rebuild.run,
+    "timetravel": timetravel.run,
+    "imports": imports.run,
+    "pages": pages.run,
+}
 
 
 def main(argv: list[str]) -> None:

@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def demo_command(args: argparse.Namespace, settings: Settings) -> None:
     system = bootstrap(settings)
     try:
-        print_demo_tokens(load_demo_tokens(system, args.plan))
+        print_demo_tokens(load_demo_tokens(system, args.plan), settings.pages_url)
     finally:
         system.close()
 
@@ -86,10 +86,15 @@ def load_demo_tokens(system: Any, plan: Path | None = None) -> dict[str, str]:
     return tokens
 
 
-def print_demo_tokens(tokens: dict[str, str]) -> None:
+def print_demo_tokens(tokens: dict[str, str], pages_url: str = "") -> None:
     print("\nDemo users (tokens shown once; also saved to var/demo-tokens.env, readable only by you):")
     for name, token in tokens.items():
-        print(f"  {name}={token}")
+        if name.endswith("_TOKEN"):
+            print(f"  {name}={token}")
+    print(f"\nSign in to the pages at {pages_url or 'the address below'}/ as any of them (same file):")
+    for name, email in tokens.items():
+        if name.endswith("_EMAIL"):
+            print(f"  {email:<34} password {tokens[name.removesuffix('_EMAIL') + '_PASSWORD']}")
     print()
 
 
@@ -144,7 +149,7 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> None:
     system = bootstrap(settings)
     try:
         if settings.load_demo and not args.no_demo and system.app.is_empty():
-            print_demo_tokens(load_demo_tokens(system))
+            print_demo_tokens(load_demo_tokens(system), settings.pages_url)
     finally:
         system.close()
     run_gunicorn(settings, workers=args.workers)

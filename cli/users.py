@@ -1,4 +1,5 @@
-"""`accord users add|list|revoke`: bearer tokens are printed once, at `add`, and never again."""
+"""`accord users add|invite|list|revoke`: bearer tokens are printed once, at `add`, and never again; invitation
+links once, at `invite`."""
 
 from __future__ import annotations
 
@@ -29,6 +30,14 @@ def add_commands(commands: Any) -> None:
     )
     add_parser.add_argument("--email", default=None, help="where reminders and digests go (optional, unique)")
     add_parser.set_defaults(func=add)
+    invite_parser = sub.add_parser(
+        "invite", help="create a person who signs in to the pages; print a one-time link (72 hours) on the last line"
+    )
+    invite_parser.add_argument("--name", required=True)
+    invite_parser.add_argument("--email", required=True, help="what the person signs in with (unique)")
+    invite_parser.add_argument("--agency", required=True)
+    invite_parser.add_argument("--role", required=True, choices=ROLES)
+    invite_parser.set_defaults(func=invite)
     sub.add_parser("list", help="every user: id, agency, role, revoked, email, name (never a token)").set_defaults(
         func=list_users
     )
@@ -49,6 +58,16 @@ def add(args: argparse.Namespace, settings: Settings) -> None:
         system.close()
     print(f"user {user_id} ({args.role}, {args.agency}); its token, shown only now:", file=sys.stderr)
     print(token)
+
+
+def invite(args: argparse.Namespace, settings: Settings) -> None:
+    system = bootstrap(settings)
+    try:
+        user_id, token = system.app.invite_user(name=args.name, email=args.email, agency=args.agency, role=args.role)
+    finally:
+        system.close()
+    print(f"user {user_id} ({args.role}, {args.agency}); send them this link (one use, 72 hours):", file=sys.stderr)
+    print(f"{settings.pages_url}/invitations/{token}")
 
 
 def list_users(args: argparse.Namespace, settings: Settings) -> None:

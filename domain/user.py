@@ -47,6 +47,14 @@ class User(StampedAggregate):
     def turn_digests_off(self) -> None:
         self.digests = False
 
+    @event("Invited")
+    def invite(self) -> None:
+        """An invitation to choose a password was issued (its token lives in the credentials store, never here)."""
+
+    @event("PasswordSet")
+    def note_password_set(self) -> None:
+        """The user chose a password (its hash lives in the credentials store, never in an event)."""
+
     @event("Revoked")
     def revoke(self) -> None:
         self.revoked = True

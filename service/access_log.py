@@ -12,9 +12,12 @@ from typing import Any
 
 from eventsourcing.persistence import InfrastructureFactory
 
+from domain.errors import NotPermitted
+from domain.principals import COORDINATOR, INSPECTOR, Principal
 from projections.sql import Sql, dumps, loads, one_at_a_time
 
 PURPOSE_MAX = 500
+READERS = (COORDINATOR, INSPECTOR)
 COLUMNS = "at, user_id, user_name, agency, role, what, action_id, plan_id, purpose, params"
 SQLITE_DDL = (
     "CREATE TABLE IF NOT EXISTS {p}_access_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL,"
@@ -40,6 +43,11 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS {i}_access_log_action ON {p}_access_log (action_id, id)",
     "CREATE INDEX IF NOT EXISTS {i}_access_log_at ON {p}_access_log (at)",
 )
+
+
+def check_may_read(reader: Principal) -> None:
+    if reader.role not in READERS:
+        raise NotPermitted("only coordinators and inspectors may read the access log")
 
 
 def instant(moment: datetime) -> str:

@@ -16,12 +16,13 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 from eventsourcing.utils import get_topic
 
-from domain.action import Action
+from domain.action import CONTRIBUTOR_FIELDS, UPDATE_FIELDS, Action
 from domain.clock import real_time, stamping_with
-from domain.errors import Conflict, NotFound, RuleViolated, StaleVersion
+from domain.errors import Conflict, NotFound, NotPermitted, RuleViolated, StaleVersion
 from domain.plan import Plan
 from domain.principals import ROLES, Principal
 from domain.user import User
+from service.credentials import Credentials, check_password
 from service.importing import ImportOptions, ImportResult, Progress, import_plan
 
 SAVE_ATTEMPTS = 3
@@ -87,6 +88,7 @@ class Accord(Application[UUID]):
         self.zone = ZoneInfo(timezone)
         self.clock = clock
         self.after_save: Callable[[int], None] = lambda position: None
+        self._credentials: Credentials | None = None
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -234,6 +236,19 @@ class Accord(Application[UUID]):
         )
         return self._save(action, assignment_id)
 
+    def updatable_fields(self, actor: Principal, action_id: UUID) -> tuple[str, ...]:
+        """What `actor` may report on the action (every field, or a contributing agency's); NotPermitted if nothing.
+
+        The update form asks before showing itself, by the same rule `post_update` applies.
+        """
+        action = self.get(Action, action_id)
+        try:
+            action.check_may_post(actor, set(UPDATE_FIELDS))
+        except NotPermitted:
+            action.check_may_post(actor, set(CONTRIBUTOR_FIELDS))
+            return tuple(f for f in UPDATE_FIELDS if f in CONTRIBUTOR_FIELDS)
+        return UPDATE_FIELDS
+
     @use_case
     def retract_update(self, actor: Principal, action_id: UUID, update_id: UUID, *, reason: str) -> Written:
         """The update is treated as entered in error from now on; it stays in history, marked."""
@@ -339,6 +354,89 @@ class Accord(Application[UUID]):
         user.change_digests(on)
         if user.pending_events:
             self._save(user, user.id)
+
+    # People signing in to the pages (bearer tokens stay as they are).
+
+    @property
+    def credentials(self) -> Credentials:
+        """Password and invitation hashes, in a table of the event store's database (built on first use)."""
+        if self._credentials is None:
+            self._credentials = Credentials(self.factory, clock=self.clock)
+        return self._credentials
+
+    @use_case
+    def invite_user(self, *, name: str, email: str, agency: str, role: str) -> tuple[UUID, str]:
+        """Register a user with an email address; return its id and a one-time invitation token (72 hours)."""
+        if not email or not email.strip():
+            raise RuleViolated("an invitation needs an email address", field="email")
+        user_id, _ = self.add_user(name=name, agency=agency, role=role, email=email)  # No bearer token shown.
+        return user_id, self.reinvite(user_id)
+
+    @use_case
+    def reinvite(self, user_id: UUID) -> str:
+        """A new invitation token for the user (earlier unused ones stay valid until they expire)."""
+        user = self.get(User, user_id)
+        token = secrets.token_urlsafe(32)
+        self.credentials.add_invitation(str(user.id), token)
+        user.invite()
+        self._save(user, user.id)
+        return token
+
+    def invited(self, token: str) -> Principal | None:
+        """Who an unused, unexpired, unrevoked invitation is for."""
+        user_id = self.credentials.invited_user(token)
+        return self.principal_of(user_id) if user_id else None
+
+    def accept_invitation(self, token: str, password: str) -> Principal:
+        """Set the invited user's password and spend the invitation; NotFound if it is spent, expired or revoked."""
+        principal = self.invited(token)
+        if principal is None:
+            raise NotFound("this invitation link has been used, has expired or was withdrawn")
+        check_password(password, email=self.get(User, UUID(principal.user_id)).email)
+        if not self.credentials.use_invitation(token, principal.user_id, password):
+            raise NotFound("this invitation link has been used, has expired or was withdrawn")
+        self.note_password_set(UUID(principal.user_id))
+        return principal
+
+    def set_password(self, user_id: UUID, password: str) -> None:
+        """Give a user a password directly (the demo's users); every session begun before ends."""
+        user = self.get(User, user_id)
+        check_password(password, email=user.email)
+        self.credentials.set_password(str(user.id), password)
+        self.note_password_set(user.id)
+
+    @use_case
+    def note_password_set(self, user_id: UUID) -> None:
+        user = self.get(User, user_id)
+        user.note_password_set()
+        self._save(user, user.id)
+
+    def sign_in(self, email: str, password: str) -> Principal | None:
+        """The user with this email address and password, unless revoked; None otherwise, saying not which."""
+        email = email.strip().lower()
+        found = next((u for u in self.list_users() if email and u["email"] == email), None)
+        if not self.credentials.verify(str(found["id"]) if found else None, password) or found is None:
+            return None
+        return self.principal_of(str(found["id"]))
+
+    def principal_of(self, user_id: str, signed_in_at: datetime | None = None) -> Principal | None:
+        """The user as a principal while it may act: not revoked and, given when a session began, not since
+        signed out (or given a new password)."""
+        try:
+            user: User = self.get(User, UUID(user_id))
+        except (NotFound, ValueError):
+            return None
+        if user.revoked:
+            return None
+        if signed_in_at is not None:
+            after = self.credentials.sessions_after(str(user.id))
+            if after is None or signed_in_at <= after:
+                return None
+        return Principal(user_id=str(user.id), name=user.name, agency=user.agency, role=user.role)
+
+    def sign_out(self, user_id: str) -> None:
+        """End every session of the user begun until now (cookies are signed, not stored: they cannot be deleted)."""
+        self.credentials.end_sessions(user_id)
 
     def is_empty(self) -> bool:
         return not self.recorder.max_notification_id()

@@ -9,6 +9,7 @@ after it was posted. Time travel (`known_at`) then shows what Accord knew on any
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
@@ -163,7 +164,19 @@ def day(offset: int | None) -> Any:
 
 
 def load_demo(app: Accord, path: Path | None = None) -> dict[str, str]:
-    """Load the demo plan; return the tokens to show, keyed by an environment-variable-like name."""
+    """Load the demo plan; return the tokens to show, keyed by an environment-variable-like name, and each shown
+    user's email address and a fresh random password for the pages (`..._EMAIL`, `..._PASSWORD`)."""
     users = DemoUsers(app)
     Story(app, read_plan(path), users).play()
-    return {name: users.tokens[role, agency] for name, role, agency in SHOWN}
+    shown: dict[str, str] = {}
+    for name, role, agency in SHOWN:
+        principal = users.get(role, agency)
+        password = secrets.token_urlsafe(12)
+        app.set_password(UUID(principal.user_id), password)
+        person = name.removesuffix("_TOKEN")
+        shown |= {
+            name: users.tokens[role, agency],
+            f"{person}_EMAIL": f"{agency}.{role}@example.org",
+            f"{person}_PASSWORD": password,
+        }
+    return shown

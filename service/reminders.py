@@ -187,7 +187,7 @@ class Reminders:
         return Entry(kind=kind, ref=ref, user_id=draft.user_id, recipient=draft.recipient, message=message.as_string())
 
     def link(self, action_id: str) -> str:
-        return f"{self.settings.links_base}/actions/{action_id}/update"
+        return f"{self.settings.pages_url}/actions/{action_id}/update"
 
 
 def reminder_body(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,10 +33,12 @@ class Settings:
     cipher_key: str | None = None
     smtp_url: str | None = None  # Without it, emails are written to outbox_dir as .eml files.
     mail_from: str = "Accord <accord@localhost>"
-    base_url: str | None = None  # Links in emails; default http://host:port.
+    base_url: str | None = None  # Where people reach the pages: invitation and email links (default http://host:port).
     remind_days: int = 5  # Working days before the next meeting's updates_due that reminders go.
     remind_at: str = "07:00"  # Local time (timezone) from which the workers' daily run sends.
     outbox_dir: Path = VAR_DIR / "outbox"
+    secret_key: str | None = None  # Signs session cookies; without it, one is generated once into var/.
+    secure_cookies: bool | None = None  # Session cookies only over HTTPS; default: when base_url is https.
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -66,12 +69,40 @@ class Settings:
             remind_days=int(env.get("ACCORD_REMIND_DAYS") or defaults.remind_days),
             remind_at=env.get("ACCORD_REMIND_AT") or defaults.remind_at,
             outbox_dir=Path(env.get("ACCORD_OUTBOX_DIR") or defaults.outbox_dir),
+            secret_key=env.get("ACCORD_SECRET_KEY") or None,
+            secure_cookies=(
+                env["ACCORD_SECURE_COOKIES"].lower() in ("1", "yes", "true", "on")
+                if env.get("ACCORD_SECURE_COOKIES")
+                else None
+            ),
         )
 
     @property
-    def links_base(self) -> str:
-        """Where the links in emails point: ACCORD_BASE_URL, or this server's own address."""
+    def pages_url(self) -> str:
+        """The pages' address, without a trailing slash: ACCORD_BASE_URL, else http://ACCORD_HOST:ACCORD_PORT."""
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def cookies_secure(self) -> bool:
+        return self.secure_cookies if self.secure_cookies is not None else self.pages_url.startswith("https://")
+
+    def session_secret(self) -> str:
+        """ACCORD_SECRET_KEY, else a key generated once into var/secret-key (mode 600) and kept for restarts."""
+        if self.secret_key:
+            return self.secret_key
+        path = VAR_DIR / "secret-key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fresh = path.with_name(f".secret-key.{os.getpid()}.tmp")
+            fresh.write_text(secrets.token_urlsafe(48))
+            fresh.chmod(0o600)
+            try:
+                os.link(fresh, path)  # Atomic, and never replaces a key another process made first.
+            except FileExistsError:
+                pass
+            finally:
+                fresh.unlink()
+        return path.read_text().strip()
 
     @property
     def is_postgres(self) -> bool:
