@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from domain.user import User
 from service.bootstrap import System
 from service.demo import load_demo
 from tests.conftest import BACKENDS
@@ -35,12 +36,18 @@ def actions_at(system: System, plan_id: str, known_at: datetime) -> dict[str, di
 @backends
 def test_the_demo_is_recorded_on_its_own_days_of_2011_with_a_late_report_and_a_retraction(system: System) -> None:
     tokens = load_demo(system.app)
-    assert set(tokens) == {"COORDINATOR_TOKEN", "HEALTH_EDITOR_TOKEN", "COUNCIL_EDITOR_TOKEN", "INSPECTOR_TOKEN"}
+    people = ("COORDINATOR", "HEALTH_EDITOR", "COUNCIL_EDITOR", "INSPECTOR")
+    assert set(tokens) == {f"{who}_{what}" for who in people for what in ("TOKEN", "EMAIL", "PASSWORD")}
     assert system.app.today() == datetime.now(ZoneInfo("Europe/London")).date()  # The real clock is back.
     events = [system.app.mapper.to_domain_event(n) for n in system.app.recorder.select_notifications(1, 10_000)]
     assert len(events) > 100
-    assert all(e.timestamp.year == 2011 for e in events)
-    assert [e.timestamp for e in events] == sorted(e.timestamp for e in events)  # Recorded in the order of days.
+    # The story in 2011, in the order of its days; then, today, the demo people's passwords for the pages.
+    story = [e for e in events if not isinstance(e, User.PasswordSet)]
+    passwords = events[len(story) :]
+    assert len(passwords) == len(people) and all(isinstance(e, User.PasswordSet) for e in passwords)
+    assert all(e.timestamp.year == 2011 for e in story)
+    assert [e.timestamp for e in story] == sorted(e.timestamp for e in story)
+    assert all(e.timestamp.date() >= date.today() - timedelta(days=1) for e in passwords)
     [plan] = system.current.list_plans(system.app.today())
     then = actions_at(system, plan["id"], datetime.combine(THEN, time.max, tzinfo=UTC))
     now = actions_at(system, plan["id"], datetime.now(UTC))
