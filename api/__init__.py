@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
         idempotency,
         limits,
         plans,
+        reports,
         rollups,
         timetravel,
     )
@@ -42,7 +43,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     idempotency.init_app(app)
     access_log.init_app(app)
     app.register_blueprint(health.blp)
-    for module in (plans, actions, rollups, history, audit, timetravel, access_log):
+    for module in (plans, actions, rollups, history, audit, timetravel, access_log, reports):
         api.register_blueprint(module.blp)
     return app
 
