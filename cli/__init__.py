@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cli import projections, status, users
+from cli import projections, report, status, users
 from domain.errors import DomainError
 from service.bootstrap import bootstrap
 from service.settings import VAR_DIR, Settings
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     projections.add_commands(commands)
     status.add_commands(commands)
+    report.add_commands(commands)
 
     demo = commands.add_parser("demo", help="load the demo plan now and print its users' tokens")
     demo.add_argument("--plan", type=Path, default=None, help="a plan in the demo JSON format")
