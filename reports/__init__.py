@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
+from typing import Any
 
 from service.reports import Report
+
+# What XML 1.0 (Word, Excel, and so HTML and the PDF made from it) cannot hold: control characters but tab,
+# newline and carriage return. An update posted with one is shown without it, never refused at print time.
+NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,20 @@ FORMATS = {
 
 
 def render(report: Report, fmt: str) -> bytes:
-    return FORMATS[fmt].render(report)
+    return FORMATS[fmt].render(report if fmt == "csv" else xml_safe(report))
+
+
+def xml_safe(value: Any) -> Any:
+    """The report with every text stripped of what XML cannot hold (the CSV keeps the text as posted)."""
+    if isinstance(value, str):
+        return NOT_XML.sub("", value)
+    if isinstance(value, tuple):
+        return tuple(xml_safe(v) for v in value)
+    if isinstance(value, dict):
+        return {k: xml_safe(v) for k, v in value.items()}
+    if is_dataclass(value) and not isinstance(value, type):
+        return replace(value, **{f.name: xml_safe(getattr(value, f.name)) for f in fields(value) if f.init})
+    return value
 
 
 def filename(report: Report, fmt: str) -> str:

@@ -22,7 +22,7 @@ import pytest
 
 from reports.spreadsheet import HEADER
 from reports.words import RAG, STATUS, long_date
-from tests.builders import assert_problem
+from tests.builders import assert_problem, plan_with_action
 from tests.e2e.test_time_travel import (  # The story, and its fixtures: played once per backend for this module.
     D4,
     LATE_61,
@@ -369,3 +369,19 @@ def test_bad_report_requests_are_problems(scenario: Scenario, played: dict[str, 
     assert_problem(s.client.get(unknown, headers=reader), 404)
     ok = s.client.get(path, headers=reader)  # Defaults: HTML, today, as known now; any role may read it.
     assert ok.status_code == 200 and ok.mimetype == "text/html" and "Content-Disposition" not in ok.headers
+
+
+def test_text_with_control_characters_still_prints(client: Any, users: Any, system: Any) -> None:
+    """An update may hold characters Word and Excel cannot (a vertical tab pasted from a form): shown without them."""
+    coordinator, health = users.headers("coordinator", "lscb"), users.headers("editor", "health")
+    plan_id, _, action_id = plan_with_action(client, coordinator)
+    posted = client.post(f"/api/v1/actions/{action_id}/updates", json={"progress": "Audit\x0bdone"}, headers=health)
+    assert posted.status_code == 201
+    path = f"/api/v1/plans/{plan_id}/report"
+    shown, _ = read_xlsx(client.get(path, query_string={"format": "xlsx"}, headers=coordinator).data)
+    assert shown["2.1"][3] == "Auditdone"
+    docx_file = client.get(path, query_string={"format": "docx"}, headers=coordinator).data
+    words, _ = read_docx(docx_file, system.app.today())
+    assert words["2.1"][3] == "Auditdone"
+    as_posted = read_csv(client.get(path, query_string={"format": "csv"}, headers=coordinator).data)
+    assert as_posted["2.1"][3] == "Audit\x0bdone"
