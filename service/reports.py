@@ -335,7 +335,7 @@ def changes(
 
 def slug(title: str) -> str:
     """The title as a file name: ASCII letters and digits joined by hyphens, at most SLUG_MAX characters."""
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    ascii_title = unicodedata.normalize("NFKD", re.sub(r"['\u2019]", "", title)).encode("ascii", "ignore").decode()
     text = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
     if len(text) > SLUG_MAX:
         text = text[:SLUG_MAX].rsplit("-", 1)[0]
