@@ -28,7 +28,11 @@ class ReportQuery(AsAtQuery):
         load_default=None,
         metadata={"description": "mark each action changed since this day (the last report's date), and say what"},
     )
-    format = fields.String(load_default="html", validate=validate.OneOf(list(FORMATS)))
+    format = fields.String(
+        load_default="html",
+        validate=validate.OneOf(list(FORMATS)),
+        metadata={"description": "html (default), pdf (A4 landscape), docx (the councils' tables), xlsx, csv"},
+    )
 
     @validates_schema
     def since_not_after_as_at(self, data: dict[str, Any], **_: Any) -> None:

@@ -22,7 +22,11 @@ import pytest
 
 from reports.spreadsheet import HEADER
 from reports.words import RAG, STATUS, long_date
-from tests.builders import assert_problem, plan_with_action
+from service.bootstrap import bootstrap
+from service.chain import Head, audit
+from service.reports import committee_report
+from tests.builders import COORDINATOR, assert_problem, plan_with_action, plan_with_actions
+from tests.conftest import BACKENDS
 from tests.e2e.test_time_travel import (  # The story, and its fixtures: played once per backend for this module.
     D4,
     LATE_61,
@@ -174,6 +178,8 @@ def test_every_format_as_at_the_committee_shows_what_the_temporal_view_shows(
     s, committee = scenario, played["committee"]
     want = expected(s, day(REPORT), committee.known_at)
     assert len(want) == 17 and sum(1 for v in want.values() if v[3]) >= 12
+    shown_that_day = {a["number"]: a["last_update"] for r in committee.plan["recommendations"] for a in r["actions"]}
+    assert {n: v[3] for n, v in want.items()} == {n: u and u["text"] for n, u in shown_that_day.items()}
     heads = set()
     for fmt in FORMATS:
         response = report(s, fmt, day(REPORT), committee.known_at)
@@ -203,7 +209,13 @@ def test_every_format_as_at_the_committee_shows_what_the_temporal_view_shows(
         else:
             pages = pdf_pages(data)
             assert len(pages) > 1 and all(footer in page and "Page " in page for page in pages)
-            text = " ".join(pages)
+            # A row may run on to the next page: read the pages as one, without their footers and the table
+            # headings repeated at the top of the next page.
+            proof = re.compile(
+                r"As at .{0,400}?Audit head \d+:[0-9a-f]{64}|Page \d+ of \d+"
+                r"|No\. What we will do By when Lead Status Update \w+ \d{4}"
+            )
+            text = " ".join(" ".join(proof.sub(" ", page).split()) for page in pages)
             for _, _, _, update, effective in want.values():
                 assert update is None or flat(update) in text
                 assert effective is None or f"(effective {long_date(effective)})" in text
@@ -385,3 +397,26 @@ def test_text_with_control_characters_still_prints(client: Any, users: Any, syst
     assert words["2.1"][3] == "Auditdone"
     as_posted = read_csv(client.get(path, query_string={"format": "csv"}, headers=coordinator).data)
     assert as_posted["2.1"][3] == "Audit\x0bdone"
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+def test_the_head_is_where_the_read_models_stood_when_read_and_it_verifies(settings: Any) -> None:
+    """With workers behind the store, the report shows what the read models hold, and its head covers exactly that."""
+    system = bootstrap(settings, in_process=False)
+    try:
+        made = plan_with_actions(system.app, 2)
+        system.projections.catch_up_all()
+        read_at = system.app.recorder.max_notification_id()
+        action_id, editor = made.actions[0]
+        system.app.post_update(editor, action_id, progress="Recorded after the read models last moved")
+        assert system.app.recorder.max_notification_id() > read_at
+        now, today = system.app.clock(), system.app.today()
+        report = committee_report(system, str(made.plan_id), as_at=today, known_at=now, reader=COORDINATOR)
+        assert report.proof.position == read_at
+        assert all(a.update is None for _, a in report.actions)
+        assert audit(system.app.recorder, Head(read_at, report.proof.digest)).first_break is None
+        system.projections.catch_up_all()
+        later = committee_report(system, str(made.plan_id), as_at=today, known_at=now, reader=COORDINATOR)
+        assert later.proof.position > read_at and later.proof.digest != report.proof.digest
+    finally:
+        system.close()
