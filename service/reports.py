@@ -176,13 +176,14 @@ def committee_report(  # noqa: PLR0913
     if since is not None:
         then = temporal.plan_status(plan_id, since, known_at) or {"recommendations": []}
         before = {a["id"]: a for r in then["recommendations"] for a in r["actions"]}
+    trails = history.histories([a["id"] for r in status["recommendations"] for a in r["actions"]])
     total = sum(len(r["actions"]) for r in status["recommendations"])
     done = 0
     recommendations = []
     for rec in status["recommendations"]:
         actions = []
         for action in rec["actions"]:
-            trail = history.history(action["id"]) or []
+            trail = trails.get(action["id"], [])
             words_of = {**words.get(action["id"], {}), "planned": planned(trail)}
             actions.append(report_action(action, words_of, applying(trail, as_at, known_at), before, since))
             done += 1
