@@ -26,7 +26,9 @@ def render_docx(report: Report) -> bytes:
     document = Document()
     page(document, report)
     document.add_heading(words.title(report), level=0)
-    document.add_paragraph(words.known(report) + (f". {report.source}" if report.source else ""))
+    document.add_paragraph(words.known(report))
+    if report.source:
+        document.add_paragraph(report.source).runs[0].font.color.rgb = GREY
     summary(document, report)
     for recommendation in report.recommendations:
         section(document, report, recommendation)
