@@ -8,7 +8,7 @@ from uuid import UUID
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import fields, validate
 
 from api import get_system
 from api.access_log import logged
@@ -33,11 +33,6 @@ class ReportQuery(AsAtQuery):
         validate=validate.OneOf(list(FORMATS)),
         metadata={"description": "html (default), pdf (A4 landscape), docx (the councils' tables), xlsx, csv"},
     )
-
-    @validates_schema
-    def since_not_after_as_at(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("since") and data.get("as_at") and data["since"] > data["as_at"]:
-            raise ValidationError("must not be after `as_at`", field_name="since")
 
 
 RESPONSES = {

@@ -55,9 +55,6 @@ def add_commands(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    if args.since is not None and args.since > args.as_at:
-        print("accord: --since must not be after --as-at", file=sys.stderr)
-        return 2
     system = bootstrap(settings, in_process=False)
     reader = Principal(f"cli:{getpass.getuser()}", args.by or getpass.getuser(), args.agency, "coordinator")
     bar = Bar(args.format) if sys.stderr.isatty() else None

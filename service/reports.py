@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from domain.errors import NotFound
+from domain.errors import NotFound, RuleViolated
 from domain.principals import Principal
 from projections.rollups import summarise
 from service.bootstrap import System
@@ -160,15 +160,17 @@ def committee_report(  # noqa: PLR0913
 
     Without `since`, `default_since(plan_id, as_at)` gives it when supplied (meetings will supply the previous
     meeting's date). `progress(done, total)` is told as each action is read. Raises NotFound when the plan was
-    not known at `known_at`.
+    not known at `known_at`, RuleViolated when `since` is after `as_at`.
     """
+    if since is not None and since > as_at:
+        raise RuleViolated("since must not be after as_at", field="since")
     views = system.projections
     temporal, current, history = views.view(TEMPORAL), views.view(CURRENT), views.view(HISTORY)
     status = temporal.plan_status(plan_id, as_at, known_at)
     if status is None:
         raise NotFound("no such plan (as known then)")
     if since is None and default_since is not None:
-        since = default_since(plan_id, as_at)
+        since = default_since(plan_id, as_at)  # A meeting before `as_at`, by the meetings' own rule.
     plan = current.get_plan(plan_id, as_at) or {"source": "", "recommendations": []}
     fixed = {r["id"]: r for r in plan["recommendations"]}
     words = {a["id"]: a for r in plan["recommendations"] for a in r["actions"]}

@@ -11,7 +11,7 @@ import json
 import re
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +143,7 @@ def read_html(data: bytes) -> Shown:
     for number, row in re.findall(r'<tr id="action-([^"]+)"[^>]*>(.*?)</tr>', page, re.S):
         cells = [html.unescape(re.sub(r"<[^>]+>", "\n", c)) for c in re.findall(r"<td>(.*?)</td>", row, re.S)]
         status = [line.strip() for line in cells[4].split("\n") if line.strip()]
-        update = re.search(r'<span class="update">(.*?)</span>', cells and row, re.S)
+        update = re.search(r'<span class="update">(.*?)</span>', row, re.S)
         effective = re.search(r"\(effective ([^)]+)\)", cells[5])
         shown[number] = (
             status[0],
@@ -375,6 +375,8 @@ def test_bad_report_requests_are_problems(scenario: Scenario, played: dict[str, 
     assert_problem(s.client.get(path, query_string={"format": "odt"}, headers=reader), 422, "format")
     query = {"as_at": iso(REPORT), "since": iso(REPORT + 1)}
     assert_problem(s.client.get(path, query_string=query, headers=reader), 422, "since")
+    after_today = {"since": (s.system.app.today() + timedelta(days=1)).isoformat()}  # as_at defaults to today.
+    assert_problem(s.client.get(path, query_string=after_today, headers=reader), 422, "since")
     before = {"known_at": "2000-01-01T00:00:00+00:00"}  # Before the plan was recorded.
     assert_problem(s.client.get(path, query_string=before, headers=reader), 404)
     unknown = "/api/v1/plans/00000000-0000-4000-8000-000000000000/report"
