@@ -385,8 +385,9 @@ def test_bad_report_requests_are_problems(scenario: Scenario, played: dict[str, 
     assert ok.status_code == 200 and ok.mimetype == "text/html" and "Content-Disposition" not in ok.headers
 
 
-def test_text_with_control_characters_still_prints(client: Any, users: Any, system: Any) -> None:
-    """An update may hold characters Word and Excel cannot (a vertical tab pasted from a form): shown without them."""
+def test_text_with_control_characters_or_markup_prints_as_text(client: Any, users: Any, system: Any) -> None:
+    """An update may hold characters Word and Excel cannot (a vertical tab pasted from a form): shown without them.
+    And text is text: markup in an update is shown, never obeyed."""
     coordinator, health = users.headers("coordinator", "lscb"), users.headers("editor", "health")
     plan_id, _, action_id = plan_with_action(client, coordinator)
     posted = client.post(f"/api/v1/actions/{action_id}/updates", json={"progress": "Audit\x0bdone"}, headers=health)
@@ -399,6 +400,10 @@ def test_text_with_control_characters_still_prints(client: Any, users: Any, syst
     assert words["2.1"][3] == "Auditdone"
     as_posted = read_csv(client.get(path, query_string={"format": "csv"}, headers=coordinator).data)
     assert as_posted["2.1"][3] == "Audit\x0bdone"
+    marked_up = {"progress": "<script>alert(1)</script> & <b>not bold</b>"}
+    assert client.post(f"/api/v1/actions/{action_id}/updates", json=marked_up, headers=health).status_code == 201
+    page = client.get(path, headers=coordinator).data.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;not bold&lt;/b&gt;" in page and "<script>" not in page
 
 
 @pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
