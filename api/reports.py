@@ -8,13 +8,14 @@ from uuid import UUID
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
+from marshmallow import validate
 
 from api import get_system
 from api.access_log import logged
 from api.auth import principal
 from api.schemas import STRICT_QUERY
-from api.timetravel import AsAtQuery, moments
+from api.text import Text
+from api.timetravel import AsAtQuery, day_field, moments
 from reports import FORMATS, filename, render
 from service.reports import committee_report
 
@@ -24,11 +25,10 @@ BINARY = {"type": "string", "format": "binary"}
 
 
 class ReportQuery(AsAtQuery):
-    since = fields.Date(
-        load_default=None,
-        metadata={"description": "mark each action changed since this day (the last report's date), and say what"},
+    since = day_field(
+        "mark each action changed since this day (the last report's date), and say what", load_default=None
     )
-    format = fields.String(
+    format = Text(
         load_default="html",
         validate=validate.OneOf(list(FORMATS)),
         metadata={"description": "html (default), pdf (A4 landscape), docx (the councils' tables), xlsx, csv"},
