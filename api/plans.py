@@ -25,7 +25,7 @@ from api.schemas import (
     page,
 )
 from domain.errors import NotFound
-from projections.rollups import PLAN, Rollups
+from projections.rollups import PLAN
 
 blp = Blueprint("plans", __name__, url_prefix="/api/v1/plans", description="Action plans")
 
@@ -45,7 +45,7 @@ def plan_or_404(plan_id: UUID) -> dict[str, Any]:
 def plan_summaries(plan_ids: list[str]) -> dict[str, dict[str, Any]]:
     """Each plan's counts by status, RAG and overdue (as at today), from the rollups view."""
     system = get_system()
-    summaries: dict[str, dict[str, Any]] = system.projections.view(Rollups.name).summaries(
+    summaries: dict[str, dict[str, Any]] = system.projections.view("rollups").summaries(
         PLAN, system.app.today(), ids=plan_ids
     )
     return summaries

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,16 +11,12 @@ from typing import Any
 
 import psycopg
 
-from projections.current_status import CurrentStatus
-from projections.history import HistoryProjection
-from projections.manager import Projections
-from projections.rollups import Rollups
-from projections.sql import views_factory
-from projections.temporal import Temporal
+from projections.operations import Projections
+from projections.registry import VIEWS
 from service.app import Accord
 from service.settings import Settings, postgres_env
 
-PROJECTIONS: list[type[Any]] = [CurrentStatus, Rollups, HistoryProjection, Temporal]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -30,11 +27,11 @@ class System:
 
     @property
     def current(self) -> Any:
-        return self.projections.view(CurrentStatus.name)
+        return self.projections.view("current_status")
 
     def close(self) -> None:
         self.app.close()
-        self.projections.factory.close()
+        self.projections.close()
 
 
 @contextmanager
@@ -84,7 +81,7 @@ def bootstrap(
             timezone=settings.timezone,
             clock=clock or (lambda: datetime.now(UTC)),
         )
-    projections = Projections(app, views_factory(settings.eventsourcing_env("views")), PROJECTIONS)
+    projections = Projections(app, settings.eventsourcing_env("views"), VIEWS)
     if settings.redis_url:
         from workers.queue import nudge, projection_queue
 
@@ -93,8 +90,16 @@ def bootstrap(
     elif in_process is not False:
 
         def catch_up_in_process(position: int) -> None:
-            """Each save catches the projections up before the response, so clients read their own writes."""
-            projections.catch_up_all()
+            """Each save catches the projections up before the response, so clients read their own writes.
+
+            The event is stored whatever happens here: a projection that cannot apply it stops itself
+            (visible in status, /metrics and /readyz), and a database that does not answer now is tried
+            again on the next save; neither turns the committed write into an error.
+            """
+            try:
+                projections.catch_up_all()
+            except Exception as error:
+                log.warning("projections not caught up after a save: %s", type(error).__name__)
 
         app.after_save = catch_up_in_process
         projections.catch_up_all()

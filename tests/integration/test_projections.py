@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from functools import singledispatchmethod
 from typing import Any
 from uuid import uuid4
 
 import pytest
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.projection import Projection
 
 from api import create_app
 from domain.plan import Plan
 from domain.principals import Principal
-from projections.current_status import CurrentStatus
-from projections.manager import Projections
-from projections.sql import SqlView, views_factory
+from projections.current_status import CurrentStatusView
+from projections.operations import Projections
+from projections.view import SqlView
 from service.bootstrap import System, bootstrap
 from service.settings import Settings
 from tests.conftest import BACKENDS
@@ -31,7 +31,11 @@ class FussyView(SqlView):
     tables = {"titles": "id"}
 
     def ddl(self) -> list[str]:
-        return ["CREATE TABLE IF NOT EXISTS {p}_titles (id TEXT PRIMARY KEY, title TEXT NOT NULL)"]
+        return ["CREATE TABLE IF NOT EXISTS {t.titles} (id TEXT PRIMARY KEY, title TEXT NOT NULL)"]
+
+    def apply_batch(self, events: Sequence[Any], c: Any) -> None:
+        for domain_event in events:
+            self.apply(domain_event, c)
 
     @singledispatchmethod
     def apply(self, domain_event: Any, c: Any) -> None:
@@ -41,12 +45,9 @@ class FussyView(SqlView):
     def _(self, e: Plan.Created, c: Any) -> None:
         if e.title == "poison":
             raise ValueError("cannot apply this one")
-        self.execute(c, "INSERT INTO {p}_titles VALUES (:id, :t)", {"id": str(e.originator_id), "t": e.title})
-
-
-class Fussy(Projection[FussyView]):
-    name = "fussy"
-    view_class = FussyView
+        self.db.execute(
+            c, "INSERT INTO {t.titles} VALUES ({id}, {title})", {"id": str(e.originator_id), "title": e.title}
+        )
 
 
 @pytest.fixture
@@ -62,13 +63,14 @@ def plans(system: System, *titles: str) -> list[str]:
 
 
 def with_fussy(system: System, settings: Settings) -> Projections:
-    return Projections(system.app, views_factory(settings.eventsourcing_env("views")), [CurrentStatus, Fussy])
+    return Projections(
+        system.app, settings.eventsourcing_env("views"), {"current_status": CurrentStatusView, "fussy": FussyView}
+    )
 
 
 def test_poison_event_stops_its_projection_visibly_and_others_carry_on(
-    quiet_system: System, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    quiet_system: System, settings: Settings
 ) -> None:
-    monkeypatch.setattr("projections.manager.RETRY_DELAYS", (0.0, 0.0))
     projections = with_fussy(quiet_system, settings)
     plans(quiet_system, "first", "poison", "third")
     projections.catch_up_all()
@@ -79,7 +81,7 @@ def test_poison_event_stops_its_projection_visibly_and_others_carry_on(
     assert fussy["position"] == 1  # Applied "first"; stopped before "poison".
     assert fussy["error_position"] == 2
     assert "ValueError" in fussy["error"]
-    assert fussy["failures"] == 3  # First try and two retries.
+    assert fussy["failures"] == 1  # Stopped at once: no retries (`resume` tries again).
     assert [r["title"] for r in projections.view("fussy").rows("titles")] == ["first"]
     quiet_system.projections = projections
     client = create_app(system=quiet_system).test_client()
@@ -91,10 +93,7 @@ def test_poison_event_stops_its_projection_visibly_and_others_carry_on(
     assert 'accord_projection_stopped{projection="current_status"} 0' in metrics
 
 
-def test_skip_is_the_recorded_way_past_a_poison_event(
-    quiet_system: System, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("projections.manager.RETRY_DELAYS", ())
+def test_skip_is_the_recorded_way_past_a_poison_event(quiet_system: System, settings: Settings) -> None:
     projections = with_fussy(quiet_system, settings)
     plans(quiet_system, "first", "poison", "third")
     projections.catch_up_all()
@@ -108,10 +107,7 @@ def test_skip_is_the_recorded_way_past_a_poison_event(
     assert sorted(r["title"] for r in projections.view("fussy").rows("titles")) == ["first", "third"]
 
 
-def test_undecodable_stored_event_stops_every_projection_until_skipped(
-    quiet_system: System, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("projections.manager.RETRY_DELAYS", ())
+def test_undecodable_stored_event_stops_every_projection_until_skipped(quiet_system: System) -> None:
     plans(quiet_system, "first")
     quiet_system.app.recorder.insert_events(
         [StoredEvent(originator_id=uuid4(), originator_version=1, topic="domain.plan:Plan.Vanished", state=b"{}")]
@@ -154,7 +150,7 @@ def test_verify_finds_a_read_model_that_differs_from_the_events(quiet_system: Sy
     quiet_system.projections.catch_up_all()
     assert quiet_system.projections.verify("current_status") == []
     view = quiet_system.projections.view("current_status")
-    view.run(["UPDATE {p}_plans SET title = 'edited behind the API' WHERE title = 'a'"])
+    view.db.run(["UPDATE {t.plans} SET title = 'edited behind the API' WHERE title = 'a'"])
     differences = quiet_system.projections.verify("current_status")
     assert differences and "title" in differences[0]
 

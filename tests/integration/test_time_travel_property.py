@@ -20,10 +20,9 @@ from hypothesis import strategies as st
 from domain.action import Action
 from domain.errors import DomainError
 from domain.timeline import CLOSED
-from projections.manager import Projections
+from projections.operations import Projections
 from projections.rollups import summarise
-from projections.sql import views_factory
-from projections.temporal import Temporal
+from projections.temporal import TemporalView
 from service.app import Accord
 from service.settings import Settings
 from tests.builders import AGENCIES, COORDINATOR, editor, plan_with_actions
@@ -39,7 +38,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Accord, Pr
     settings_ = Settings(database_url=f"sqlite:///{db}", load_demo=False)
     now = datetime.combine(TODAY, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
     app = Accord(settings_.eventsourcing_env(), agencies=AGENCIES, clock=lambda: now)
-    projections = Projections(app, views_factory(settings_.eventsourcing_env("views")), [Temporal])
+    projections = Projections(app, settings_.eventsourcing_env("views"), {"temporal": TemporalView})
 
     def catch_up(position: int) -> None:
         projections.catch_up_all()
@@ -47,7 +46,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Accord, Pr
     app.after_save = catch_up
     yield app, projections
     app.close()
-    projections.factory.close()
+    projections.close()
 
 
 day = st.integers(min_value=0, max_value=60)
