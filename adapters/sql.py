@@ -10,6 +10,7 @@ JSON and dates are stored as text, so both backends hold the same values.
 
 from __future__ import annotations
 
+import fcntl
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -167,16 +168,28 @@ def sqlite_file(env: Mapping[str, str], suffix: str) -> dict[str, str]:
 
 def remove_sqlite_file(env: Mapping[str, str]) -> None:
     path = Path(env["SQLITE_DBNAME"])
-    for extra in ("", "-wal", "-shm", "-journal"):
+    for extra in ("", "-wal", "-shm", "-journal", ".ddl-lock"):
         path.with_name(path.name + extra).unlink(missing_ok=True)
 
 
 @contextmanager
 def one_at_a_time(store: InfrastructureFactory[Any]) -> Iterator[None]:
-    """Several processes may start at once, and PostgreSQL's CREATE TABLE IF NOT EXISTS races: serialise DDL."""
+    """Several processes (or threads) may start at once, and creating tables races: serialise DDL.
+
+    PostgreSQL: one advisory lock. SQLite: a lock file beside the database file (held with flock).
+    """
     datastore = store.datastore  # type: ignore[attr-defined]
     if not isinstance(datastore, PostgresDatastore):
-        yield
+        db_name = datastore.pool.db_name
+        if datastore.pool.is_sqlite_memory_mode:
+            yield
+            return
+        with open(f"{db_name}.ddl-lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
         return
     with datastore.get_connection() as conn:
         conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (DDL_LOCK,))

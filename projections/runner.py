@@ -12,6 +12,7 @@ propagates, and the next nudge or timer tick tries again.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ class Runner:
         self.batch_size = batch_size
         self.views = Views(env, views, lambda aggregate_id, version: app.repository.get(aggregate_id, version=version))
         self.registry = self.views.registry
+        self.locks = {name: threading.Lock() for name in views}
 
     @property
     def names(self) -> list[str]:
@@ -72,13 +74,24 @@ class Runner:
         Without `view`, the live one (and nothing while it is stopped); with `view` (a rebuild or a
         verify), an event that cannot be applied raises instead of stopping the live projection.
         """
-        live = view is None
-        if live:
-            current = self.views.live(name)
-            if current.state == STOPPED:
-                return 0
-            view = current.view
-        assert view is not None
+        if view is not None:
+            return self.apply_pending(name, view, stop, progress, batch_size, live=False)
+        current = self.views.live(name)
+        if current.state == STOPPED:
+            return 0
+        with self.locks[name]:  # One catch-up per view at a time in this process: they share its memory.
+            return self.apply_pending(name, current.view, stop, progress, batch_size, live=True)
+
+    def apply_pending(  # noqa: PLR0913
+        self,
+        name: str,
+        view: SqlView,
+        stop: int | None,
+        progress: Progress | None,
+        batch_size: int | None,
+        *,
+        live: bool,
+    ) -> int:
         applied = 0
         position = self.position(view) if view.at is None else view.at
         while True:

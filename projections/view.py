@@ -79,6 +79,8 @@ class SqlView:
         if self.exists():
             return  # DDL on tables in use takes locks that can deadlock with running batches: skip it.
         with one_at_a_time(self.store):
+            if self.exists():
+                return  # Another process created them while this one waited.
             self.tracking.create_table()
             with self.db.transaction(commit=True) as c:
                 for statement in self.ddl():

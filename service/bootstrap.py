@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,6 +13,7 @@ import psycopg
 
 from projections.operations import Projections
 from projections.registry import VIEWS
+from projections.view import SqlView
 from service.app import Accord
 from service.settings import Settings, postgres_env
 
@@ -66,7 +67,11 @@ def store_lock(settings: Settings) -> Iterator[bool]:
 
 
 def bootstrap(
-    settings: Settings | None = None, clock: Callable[[], datetime] | None = None, *, in_process: bool | None = None
+    settings: Settings | None = None,
+    clock: Callable[[], datetime] | None = None,
+    *,
+    in_process: bool | None = None,
+    views: Mapping[str, type[SqlView]] = VIEWS,
 ) -> System:
     """Build everything; connect nothing until called (never at import time, never before a fork).
 
@@ -81,7 +86,7 @@ def bootstrap(
             timezone=settings.timezone,
             clock=clock or (lambda: datetime.now(UTC)),
         )
-    projections = Projections(app, settings.eventsourcing_env("views"), VIEWS)
+    projections = Projections(app, settings.eventsourcing_env("views"), views)
     if settings.redis_url:
         from workers.queue import nudge, projection_queue
 

@@ -16,7 +16,8 @@ from domain.plan import Plan
 from domain.principals import Principal
 from projections.current_status import CurrentStatusView
 from projections.operations import Projections
-from projections.view import SqlView
+from projections.registry import VIEWS
+from projections.view import SqlView, Superseded
 from service.bootstrap import System, bootstrap
 from service.settings import Settings
 from tests.conftest import BACKENDS
@@ -93,6 +94,29 @@ def test_poison_event_stops_its_projection_visibly_and_others_carry_on(
     assert 'accord_projection_stopped{projection="current_status"} 0' in metrics
 
 
+def test_in_process_a_poison_event_is_stored_answered_201_and_stops_only_its_projection_at_once(
+    settings: Settings,
+) -> None:
+    system = bootstrap(settings, views={**VIEWS, "fussy": FussyView})
+    try:
+        client = create_app(system=system).test_client()
+        _, token = system.app.add_user(name="C", agency="lscb", role="coordinator")
+        headers = {"Authorization": f"Bearer {token}"}
+        body = {"source": "S", "owner_agency": "lscb"}
+        poison = client.post("/api/v1/plans", json={**body, "title": "poison"}, headers=headers)
+        assert poison.status_code == 201  # The store committed it: whatever a projection does after.
+        fussy = {s["name"]: s for s in system.projections.status()}["fussy"]
+        assert (fussy["state"], fussy["error_position"]) == ("stopped", poison.json["position"])
+        assert fussy["error"] == f"ValueError applying domain.plan:Plan.Created at position {poison.json['position']}"
+        assert client.get("/readyz").status_code == 503
+        assert 'accord_projection_stopped{projection="fussy"} 1' in client.get("/metrics").get_data(as_text=True)
+        later = client.post("/api/v1/plans", json={**body, "title": "later"}, headers=headers)
+        assert later.status_code == 201
+        assert client.get(f"/api/v1/plans/{later.json['id']}", headers=headers).status_code == 200  # Others carry on.
+    finally:
+        system.close()
+
+
 def test_skip_is_the_recorded_way_past_a_poison_event(quiet_system: System, settings: Settings) -> None:
     projections = with_fussy(quiet_system, settings)
     plans(quiet_system, "first", "poison", "third")
@@ -122,16 +146,41 @@ def test_undecodable_stored_event_stops_every_projection_until_skipped(quiet_sys
     assert titles == ["first", "after"]
 
 
-def test_racing_consumers_apply_each_event_exactly_once(quiet_system: System) -> None:
-    quiet_system.projections.batch_size = 3
+def test_racing_consumers_apply_each_event_exactly_once(quiet_system: System, settings: Settings) -> None:
+    """Four consumers (as four worker processes would be) with different batch sizes start together, so their
+    batches overlap: each event must still be applied once, by whichever consumer moves the position first."""
     plans(quiet_system, *[f"plan {n}" for n in range(40)])
-    threads = [threading.Thread(target=quiet_system.projections.catch_up_all) for _ in range(4)]
+    consumers = [
+        Projections(quiet_system.app, settings.eventsourcing_env("views"), {"current_status": CurrentStatusView})
+        for _ in range(4)
+    ]
+    start = threading.Barrier(len(consumers))
+
+    def consume(projections: Projections, batch_size: int) -> None:
+        start.wait()
+        projections.catch_up("current_status", batch_size=batch_size)
+
+    threads = [threading.Thread(target=consume, args=pair) for pair in zip(consumers, (2, 3, 5, 7), strict=True)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert quiet_system.projections.view("current_status").processed() == 40
+    for projections in consumers:
+        projections.close()
+    status = quiet_system.projections.status()[0]
+    assert (status["state"], status["position"], status["processed"]) == ("running", 40, 40)
     assert quiet_system.projections.verify("current_status") == []
+
+
+def test_a_batch_read_before_another_consumer_wrote_is_refused(quiet_system: System) -> None:
+    plans(quiet_system, "a", "b", "c")
+    projections = quiet_system.projections
+    view = projections.view("current_status")
+    first_three = quiet_system.app.recorder.select_notifications(start=1, limit=3)
+    projections.write(view, first_three[:2], 0)
+    with pytest.raises(Superseded):
+        projections.write(view, first_three, 0)  # Read at position 0, but the view moved to 2 meanwhile.
+    assert (projections.position(view), view.processed()) == (2, 2)
 
 
 def test_rebuild_swaps_in_fresh_tables_with_the_same_rows(quiet_system: System) -> None:
