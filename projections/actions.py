@@ -53,12 +53,17 @@ class Actions:
         self.by_id[e.originator_id] = action
         return action
 
-    def step(self, e: Action.Event) -> Step:
+    def get(self, e: Action.Event) -> Action:
+        """The action as it stood just before event `e`: from memory, else from the event store."""
         action = self.by_id.get(e.originator_id)
         if action is None or action.version != e.originator_version - 1:
             if self.load is None:
                 raise LookupError(f"action {e.originator_id} is not in memory and there is no store to load it from")
             action = self.by_id[e.originator_id] = self.load(e.originator_id, e.originator_version - 1)
+        return action
+
+    def step(self, e: Action.Event) -> Step:
+        action = self.get(e)
         before = dict(action.state)
         new_fact = getattr(e, "update_id", None) not in action.facts
         e.mutate(action)

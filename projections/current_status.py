@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import singledispatchmethod
 from typing import Any
 
@@ -56,7 +56,7 @@ class Batch:
     plan_versions: dict[str, int] = field(default_factory=dict)
     recommendations: list[tuple[Any, ...]] = field(default_factory=list)
     raised: dict[Any, Action.Raised] = field(default_factory=dict)
-    changed: dict[Any, tuple[Action, str]] = field(default_factory=dict)  # Action id -> (action, last event at).
+    changed: dict[Any, tuple[Action, Any]] = field(default_factory=dict)  # Action id -> (action, its last event).
 
 
 class CurrentStatusView(SqlView):
@@ -96,8 +96,9 @@ class CurrentStatusView(SqlView):
 
     def apply_batch(self, events: Sequence[Any], c: Any) -> None:
         batch = Batch()
+        apply = self.apply  # Bound once per batch: binding a singledispatchmethod costs more than dispatching.
         for domain_event in events:
-            self.apply(domain_event, batch)
+            apply(domain_event, batch)
         insert = self.db.dialect.insert_many
         insert(c, self.db.tables.plans, PLAN_COLUMNS, batch.plans)
         insert(c, self.db.tables.recommendations, RECOMMENDATION_COLUMNS, batch.recommendations)
@@ -107,7 +108,7 @@ class CurrentStatusView(SqlView):
             [{"id": plan_id, "version": version} for plan_id, version in batch.plan_versions.items()],
         )
         new = [(batch.raised[i], *batch.changed[i]) for i in batch.raised]
-        insert(c, self.db.tables.actions, ACTION_COLUMNS, [new_row(e, a, at) for e, a, at in new])
+        insert(c, self.db.tables.actions, ACTION_COLUMNS, [new_row(e, a, last.timestamp) for e, a, last in new])
         self.db.executemany(
             c,
             "UPDATE {t.actions} SET lead_agency = {lead_agency}, lead_person = {lead_person},"
@@ -115,8 +116,13 @@ class CurrentStatusView(SqlView):
             " status = {status}, rag = {rag}, last_update = {last_update}, version = {version},"
             " updated_at = {at} WHERE id = {id}",
             [
-                {**current_fields(action), "version": action.version, "at": at, "id": str(action_id)}
-                for action_id, (action, at) in batch.changed.items()
+                {
+                    **current_fields(action),
+                    "version": action.version,
+                    "at": last.timestamp.isoformat(),
+                    "id": str(action_id),
+                }
+                for action_id, (action, last) in batch.changed.items()
                 if action_id not in batch.raised
             ],
         )
@@ -152,11 +158,13 @@ class CurrentStatusView(SqlView):
     @apply.register
     def _(self, e: Action.Raised, batch: Batch) -> None:
         batch.raised[e.originator_id] = e
-        batch.changed[e.originator_id] = (self.actions.raised(e), e.timestamp.isoformat())
+        batch.changed[e.originator_id] = (self.actions.raised(e), e)
 
     @apply.register
     def _(self, e: Action.Event, batch: Batch) -> None:
-        batch.changed[e.originator_id] = (self.actions.step(e).action, e.timestamp.isoformat())
+        action = self.actions.get(e)
+        e.mutate(action)
+        batch.changed[e.originator_id] = (action, e)
 
     # Reading.
 
@@ -221,7 +229,7 @@ def current_fields(action: Action) -> dict[str, Any]:
     return state
 
 
-def new_row(e: Action.Raised, action: Action, at: str) -> tuple[Any, ...]:
+def new_row(e: Action.Raised, action: Action, at: datetime) -> tuple[Any, ...]:
     row = {
         "id": str(e.originator_id),
         "plan_id": str(e.plan_id),
@@ -232,7 +240,7 @@ def new_row(e: Action.Raised, action: Action, at: str) -> tuple[Any, ...]:
         "cost": e.cost,
         "start_date": e.effective_date.isoformat(),
         "version": action.version,
-        "updated_at": at,
+        "updated_at": at.isoformat(),
         **current_fields(action),
     }
     return tuple(row[column] for column in ACTION_COLUMNS)

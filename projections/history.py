@@ -122,8 +122,9 @@ class HistoryView(SqlView):
 
     def apply_batch(self, events: Sequence[Any], c: Any) -> None:
         batch = Batch(self, c)
+        apply = self.apply  # Bound once per batch: binding a singledispatchmethod costs more than dispatching.
         for domain_event in events:
-            self.apply(domain_event, batch)
+            apply(domain_event, batch)
         batch.write()
 
     @singledispatchmethod

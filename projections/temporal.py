@@ -89,7 +89,7 @@ class Batch:
     closed: list[tuple[UUID, Row]] = field(default_factory=list)
     touched: dict[UUID, Entry] = field(default_factory=dict)
     # An update's events are revised once, after its last event in the batch: (action) -> (update, known, since).
-    pending: dict[UUID, tuple[str, str, date]] = field(default_factory=dict)
+    pending: dict[UUID, tuple[str, datetime, date]] = field(default_factory=dict)
 
 
 class TemporalView(SqlView):
@@ -134,8 +134,9 @@ class TemporalView(SqlView):
     def apply_batch(self, events: Sequence[Any], c: Any) -> None:
         batch = Batch()
         self.fetch([e for e in events if isinstance(e, Action.Event) and not isinstance(e, Action.Raised)], c)
+        apply = self.apply  # Bound once per batch: binding a singledispatchmethod costs more than dispatching.
         for domain_event in events:
-            self.apply(domain_event, batch)
+            apply(domain_event, batch)
         for action_id in list(batch.pending):
             self.settle(batch, action_id)
         self.flush(batch, c)
@@ -201,18 +202,18 @@ class TemporalView(SqlView):
             self.revise(batch, entry, instant(e.timestamp), fact.effective_date, refold=True)
         else:
             assert fact.recorded_at is not None
-            batch.pending[action_id] = (update_id, instant(fact.recorded_at), fact.effective_date)
+            batch.pending[action_id] = (update_id, fact.recorded_at, fact.effective_date)
 
     def settle(self, batch: Batch, action_id: UUID) -> None:
         """Revise the timeline for the update whose events were waiting (all known at one instant)."""
-        update_id, known, since = batch.pending.pop(action_id)
+        update_id, recorded_at, since = batch.pending.pop(action_id)
         entry = self.entries[action_id]
         fact = entry.action.facts[update_id]
         since_text = max(since, entry.action.initial["start_date"]).isoformat()
         fast = fact.order >= entry.last and bool(entry.rows) and entry.rows[-1].valid_from <= since_text
         if fast:
             entry.last = fact.order
-        self.revise(batch, entry, known, since, refold=not fast)
+        self.revise(batch, entry, instant(recorded_at), since, refold=not fast)
 
     def revise(self, batch: Batch, entry: Entry, known: str, since: date, *, refold: bool) -> None:
         """Close what the action's new timeline contradicts at `known`; add what it newly says from `known`.
