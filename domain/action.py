@@ -127,7 +127,7 @@ class Action(Aggregate):
         moves the folded state forward; any other is folded afresh when the state is next read.
         """
         fact = self.facts.get(update_id) or Fact(update_id, kind, self.version + 1, effective_date, actor["agency"])
-        self.facts[update_id] = fact = replace(fact, values={**fact.values, **values})
+        self.facts[update_id] = fact = fact.with_values(**values)
         if self._state is not None and fact.order >= self._last:
             apply(self._state, fact)
             self._last = fact.order
