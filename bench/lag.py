@@ -8,7 +8,9 @@ than 2%) does not measure what it claims: the bench fails loudly rather than rep
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
 import threading
 import time
 import uuid
@@ -21,6 +23,7 @@ from bench.common import fresh_schema, percentile, plan_with_actions, redis_url,
 from service.bootstrap import bootstrap
 
 SHORTFALL = 0.98  # A run must achieve at least this fraction of the target rate.
+STRICT = os.environ.get("ACCORD_BENCH_LAG_STRICT", "yes") != "no"  # `no`: report a short run instead of failing.
 
 
 class RateNotReached(RuntimeError):
@@ -30,7 +33,7 @@ class RateNotReached(RuntimeError):
 def run(rate: float = 100.0, seconds: float = 30.0, workers: int = 2, runs: int = 3) -> dict[str, Any]:
     results = [once(rate, seconds, workers) for _ in range(runs)]
     summary: dict[str, Any] = {"rate": rate, "seconds": seconds, "workers": workers, "runs": results}
-    for key in ("achieved_rate", "p50_ms", "p99_ms", "max_ms"):
+    for key in ("achieved_rate", "p50_ms", "p99_ms", "max_ms", "worker_cpu_ms_per_update"):
         values = [r[key] for r in results]
         summary[key] = {"median": round(statistics.median(values), 1), **spread(values)}
     summary["unseen"] = sum(r["unseen"] for r in results)
@@ -83,10 +86,12 @@ def once(rate: float, seconds: float, workers: int) -> dict[str, Any]:
             done.set()
             watcher.join(timeout=120)
             achieved = len(written) / elapsed
-            if achieved < SHORTFALL * rate:
+            if STRICT and achieved < SHORTFALL * rate:
                 raise RateNotReached(f"posted {achieved:.1f} updates/s, short of the target {rate:.0f}/s")
             lags = [(visible[p] - t) * 1000 for p, t in written if p in visible]
+            cpu = stop_workers(processes)
             return {
+                "worker_cpu_ms_per_update": round(cpu * 1000 / len(written), 2),
                 "updates": len(written),
                 "achieved_rate": round(achieved, 1),
                 "p50_ms": round(percentile(lags, 50), 1),
@@ -95,11 +100,22 @@ def once(rate: float, seconds: float, workers: int) -> dict[str, Any]:
                 "unseen": len(written) - len(lags),
             }
         finally:
-            for process in processes:
-                process.terminate()
-                process.wait(timeout=30)
+            stop_workers(processes)
             system.close()
             Redis.from_url(redis_url()).flushdb()
+
+
+def stop_workers(processes: list[subprocess.Popen[bytes]]) -> float:
+    """Stop the workers; return the CPU seconds they used (user + system), a figure load does not inflate."""
+    cpu = 0.0
+    for process in processes:
+        if process.returncode is not None:
+            continue
+        process.terminate()
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        cpu += usage.ru_utime + usage.ru_stime
+    return cpu
 
 
 def tracking_table(view: Any) -> str:

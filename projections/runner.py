@@ -119,6 +119,8 @@ class Runner:
             if progress:
                 progress.done += len(notifications)
                 progress.report(progress.done, progress.total)
+            if len(notifications) < limit:
+                return applied  # It read up to the head: no need to ask again (a later save nudges again).
 
     def write(self, view: SqlView, notifications: Sequence[Any], position: int) -> None:
         events = [self.app.mapper.to_domain_event(n) for n in notifications]

@@ -21,7 +21,6 @@ from service.settings import Settings
 from workers.queue import pending_key
 
 log = logging.getLogger(__name__)
-TURN = 2.0  # Seconds a job may keep draining a projection that never runs dry, before others get a turn.
 
 
 @functools.cache
@@ -42,18 +41,13 @@ def build(settings: Settings, attempts: int = 20) -> System:
 
 
 def catch_up(projection: str) -> int:
-    """Apply everything recorded so far, then end.
+    """Drain everything recorded so far, then end.
 
     While this runs, its projection's pending mark stays set and saves enqueue nothing more; the mark
     is cleared as the job ends, then one last catch-up covers the saves that found it still set.
     """
     projections, job = system().projections, get_current_job()
-    applied, started = 0, time.monotonic()
-    while time.monotonic() - started < TURN:
-        done = projections.catch_up(projection)
-        applied += done
-        if not done:
-            break
+    applied = projections.catch_up(projection)
     if job:
         job.connection.delete(pending_key(Queue(job.origin, connection=job.connection), projection))
     return applied + projections.catch_up(projection)
