@@ -185,12 +185,11 @@ def update(batch: Batch, e: Any, step: Step) -> None:
     item = batch.get(key)
     assert item is not None
     changes = item["changes"]
-    was = state_of(step.before)
     if type(e) in REPORTED:
         for name in REPORTED[type(e)]:
-            changes.setdefault(name, {"from": was[name]})["to"] = encoded(getattr(e, name))
+            changes.setdefault(name, {"from": shown(step.before, name)})["to"] = encoded(getattr(e, name))
     elif not isinstance(e, (Action.ProgressReported, Action.ImpactRecorded, Action.EvidenceAdded)):
-        now = state_of(step.action.state)  # An event this view does not know by name: show what it moved.
+        was, now = state_of(step.before), state_of(step.action.state)  # An event not known by name: what it moved.
         for name in FIELDS:
             if was[name] != now[name]:
                 changes.setdefault(name, {"from": was[name]})["to"] = now[name]
@@ -243,6 +242,16 @@ def insert(batch: Batch, e: Any, **item: Any) -> None:
         **item,
     }
     batch.add((row["action_id"], row["id"]), row)  # Batches apply exactly once: an item is never inserted twice.
+
+
+def shown(state: dict[str, Any], name: str) -> Any:
+    """One of an action's fields as history shows it, JSON-ready."""
+    value = state[name]
+    if name == "contributing_agencies":
+        return list(value)
+    if name == "last_update":
+        return encode_state(value) if value else None
+    return encoded(value)
 
 
 def state_of(state: dict[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from projections.registry import STOPPED, Views
 from projections.view import SqlView, Superseded
 
 log = logging.getLogger(__name__)
+MAX_BATCH = 5000  # Events per transaction at most.
 TRANSIENT = (OperationalError, InterfaceError)  # The database, not the event: try again later.
 
 
@@ -121,6 +122,7 @@ class Runner:
                 progress.report(progress.done, progress.total)
             if len(notifications) < limit:
                 return applied  # It read up to the head: no need to ask again (a later save nudges again).
+            batch_size = min(2 * batch, MAX_BATCH)  # Far behind (a worker starting from empty): bigger batches.
 
     def write(self, view: SqlView, notifications: Sequence[Any], position: int) -> None:
         events = [self.app.mapper.to_domain_event(n) for n in notifications]

@@ -229,7 +229,7 @@ class TemporalView(SqlView):
         if refold:
             facts = [f for f in action.facts.values() if f.applies()]
             entry.last = last_order(facts)
-            touched = entry.rows
+            touched = list(entry.rows)
             fresh = {
                 (valid_from.isoformat(), valid_to.isoformat() if valid_to else FOREVER, encoded(state))
                 for valid_from, valid_to, state in timeline(action.initial, facts, start)
@@ -240,7 +240,8 @@ class TemporalView(SqlView):
             points = [(r.valid_from, r.state) for r in touched if r.valid_from < since_text]
             points.append((since_text, encoded(action.state)))
             fresh = {(a, b or FOREVER, s) for a, b, s in segments(points)}
-        kept = entry.rows[: len(entry.rows) - len(touched)]
+        del entry.rows[len(entry.rows) - len(touched) :]  # In place: an action's rows stay, its tail changes.
+        kept: list[Row] = []
         for row in touched:
             if row.valid_to < since_text:
                 kept.append(row)
@@ -256,8 +257,7 @@ class TemporalView(SqlView):
                 row.known_to = known
                 batch.closed.append((action.id, row))
         kept += [Row(known, *segment) for segment in sorted(fresh)]
-        kept.sort(key=lambda r: r.valid_from)
-        entry.rows = kept
+        entry.rows.extend(sorted(kept, key=lambda r: r.valid_from))
 
     def fetch(self, events: Sequence[Any], c: Any) -> None:
         """Read the actions the batch changes and this view does not hold: a few queries for all of them."""
