@@ -15,8 +15,10 @@ Every figure is the median of three runs, with the range.
 
 from __future__ import annotations
 
+import cProfile
 import json
 import os
+import pstats
 import statistics
 import subprocess
 import sys
@@ -117,6 +119,53 @@ def child(command: list[str], env: dict[str, str], *, reports: bool = True) -> t
     return (float(output.decode().split()[-1]) if reports else elapsed), usage.ru_maxrss / 1024
 
 
+def profile(actions: int = 300, updates: int = 50) -> dict[str, Any]:
+    """Where a rebuild's time goes, per projection, under cProfile: shares of read (`select_notifications`),
+    decode (`to_domain_event`), fold (the events' `mutate`: the aggregate's own event methods), SQL (psycopg
+    calls made by the view's batch, and its position and commit) and the rest (dispatch, rows, buffers)."""
+    results: dict[str, Any] = {}
+    with fresh_schema() as database_url:
+        system = bootstrap(settings(database_url), in_process=False)
+        bulk_updates(system.app, plan_with_actions(system.app, actions), updates)
+        results["events"] = system.app.recorder.max_notification_id() or 0
+        for name in system.projections.names:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            system.projections.rebuild(name)
+            profiler.disable()
+            results[name] = shares(pstats.Stats(profiler))
+        system.close()
+    return results
+
+
+def shares(stats: pstats.Stats) -> dict[str, float]:
+    table = stats.stats  # type: ignore[attr-defined]
+
+    def cumulative(file_end: str, function: str) -> float:
+        return sum(v[3] for (f, _, fn), v in table.items() if f.endswith(file_end) and fn == function)
+
+    def called_from(file_end: str, functions: tuple[str, ...], callers_in: tuple[str, ...]) -> float:
+        total = 0.0
+        for (f, _, fn), (_, _, _, _, callers) in table.items():
+            if f.endswith(file_end) and fn in functions:
+                total += sum(c[3] for (cf, _, _), c in callers.items() if any(p in cf for p in callers_in))
+        return total
+
+    whole = cumulative("projections/operations.py", "rebuild")
+    write = cumulative("projections/view.py", "write")
+    batch = sum(v[3] for (f, _, fn), v in table.items() if f.startswith(os.getcwd()) and fn == "apply_batch")
+    sql_in_batch = called_from("psycopg/cursor.py", ("execute", "executemany"), ("projections/", "adapters/"))
+    sql_in_batch += cumulative("psycopg/cursor.py", "copy") + cumulative("psycopg/copy.py", "write_row")  # COPY.
+    parts = {
+        "read": cumulative("eventsourcing/postgres.py", "select_notifications"),
+        "decode": cumulative("eventsourcing/persistence.py", "to_domain_event"),
+        "fold": cumulative("eventsourcing/domain.py", "mutate") + cumulative("projections/temporal.py", "revise"),
+        "sql": sql_in_batch + (write - batch),
+    }
+    parts["rest"] = whole - sum(parts.values())
+    return {key: round(100 * value / whole, 1) for key, value in parts.items()} | {"seconds": round(whole, 2)}
+
+
 def rebuild_here(name: str) -> None:
     """The child: rebuild one projection of the store the environment names; print the seconds it took."""
     system = bootstrap(Settings.from_env(), in_process=False)
@@ -127,4 +176,7 @@ def rebuild_here(name: str) -> None:
 
 
 if __name__ == "__main__":
-    rebuild_here(sys.argv[1])
+    if sys.argv[1] == "--profile":  # `python -m bench.rebuild --profile`: where a rebuild's time goes.
+        print(json.dumps(profile()))
+    else:
+        rebuild_here(sys.argv[1])
