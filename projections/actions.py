@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from domain.action import Action
+from projections.view import SqlView
 
 DATE_FIELDS = ("due_date", "start_date")
 MAX_ACTIONS = 20_000  # Actions kept in memory per view (a few KB each); beyond that, memory starts afresh.
@@ -36,6 +37,17 @@ class Step:
     action: Action
     before: dict[str, Any]
     new_fact: bool  # The event began a fact (an update's or a lead assignment's first event).
+
+
+class ActionView(SqlView):
+    """A view that folds actions: it keeps the ones it touches in memory between batches."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.actions = Actions(self.load)
+
+    def forget(self) -> None:
+        self.actions.forget()
 
 
 class Actions:

@@ -12,8 +12,7 @@ from adapters.sql import dumps, loads
 from domain.action import Action
 from domain.plan import Plan
 from domain.timeline import is_overdue
-from projections.actions import Actions, encode_state
-from projections.view import SqlView
+from projections.actions import ActionView, encode_state
 
 PLAN_COLUMNS = ("id", "title", "source", "owner_agency", "created_at", "version")
 RECOMMENDATION_COLUMNS = (
@@ -59,17 +58,13 @@ class Batch:
     changed: dict[Any, tuple[Action, Any]] = field(default_factory=dict)  # Action id -> (action, its last event).
 
 
-class CurrentStatusView(SqlView):
+class CurrentStatusView(ActionView):
     tables = {
         "plans": "id",
         "recommendations": "id",
         "actions": "id",
     }
     indexes = ("recommendations_plan", "actions_plan", "actions_lead")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.actions = Actions(self.load)
 
     def ddl(self) -> list[str]:
         return [
@@ -89,16 +84,12 @@ class CurrentStatusView(SqlView):
             "CREATE INDEX IF NOT EXISTS {i.actions_lead} ON {t.actions} (lead_agency, raised_at)",
         ]
 
-    def forget(self) -> None:
-        self.actions.forget()
-
     # Writing: each event changes the batch's buffers; each table is written once per batch.
 
-    def apply_batch(self, events: Sequence[Any], c: Any) -> None:
-        batch = Batch()
-        apply = self.apply  # Bound once per batch: binding a singledispatchmethod costs more than dispatching.
-        for domain_event in events:
-            apply(domain_event, batch)
+    def begin(self, events: Sequence[Any], c: Any) -> Batch:
+        return Batch()
+
+    def flush(self, batch: Batch, c: Any) -> None:
         insert = self.db.dialect.insert_many
         insert(c, self.db.tables.plans, PLAN_COLUMNS, batch.plans)
         insert(c, self.db.tables.recommendations, RECOMMENDATION_COLUMNS, batch.recommendations)

@@ -17,8 +17,7 @@ from uuid import UUID, uuid5
 
 from adapters.sql import dumps, loads
 from domain.action import Action
-from projections.actions import Actions, Step, encode_state
-from projections.view import SqlView
+from projections.actions import ActionView, Step, encode_state
 
 CREATED, UPDATE, LEAD_ASSIGNED, RETRACTION = "created", "update", "lead_assigned", "retraction"
 TYPES = (CREATED, UPDATE, LEAD_ASSIGNED, RETRACTION)
@@ -96,15 +95,11 @@ class Batch:
         )
 
 
-class HistoryView(SqlView):
+class HistoryView(ActionView):
     tables = {
         "items": "action_id, seq",
     }
     indexes = ("items_id",)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.actions = Actions(self.load)
 
     def ddl(self) -> list[str]:
         return [
@@ -115,16 +110,12 @@ class HistoryView(SqlView):
             "CREATE UNIQUE INDEX IF NOT EXISTS {i.items_id} ON {t.items} (action_id, id)",
         ]
 
-    def forget(self) -> None:
-        self.actions.forget()
-
     # Writing.
 
-    def apply_batch(self, events: Sequence[Any], c: Any) -> None:
-        batch = Batch(self, c)
-        apply = self.apply  # Bound once per batch: binding a singledispatchmethod costs more than dispatching.
-        for domain_event in events:
-            apply(domain_event, batch)
+    def begin(self, events: Sequence[Any], c: Any) -> Batch:
+        return Batch(self, c)
+
+    def flush(self, batch: Batch, c: Any) -> None:
         batch.write()
 
     @singledispatchmethod

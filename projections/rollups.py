@@ -18,8 +18,7 @@ from typing import Any
 from domain.action import Action
 from domain.plan import Plan
 from domain.timeline import RAGS, STATUSES, is_overdue
-from projections.actions import Actions
-from projections.view import SqlView
+from projections.actions import ActionView
 
 PLAN, RECOMMENDATION, AGENCY = "plan", "recommendation", "agency"
 SCOPES = (PLAN, RECOMMENDATION, AGENCY)
@@ -40,15 +39,11 @@ class Batch:
         self.deltas.update(set(new) - set(old))
 
 
-class RollupsView(SqlView):
+class RollupsView(ActionView):
     tables = {
         "scopes": "scope, scope_id",
         "counts": ", ".join(KEY),
     }
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.actions = Actions(self.load)
 
     def ddl(self) -> list[str]:
         return [
@@ -60,16 +55,12 @@ class RollupsView(SqlView):
             " PRIMARY KEY (scope, scope_id, status, rag, due_date))",
         ]
 
-    def forget(self) -> None:
-        self.actions.forget()
-
     # Writing: counts move in memory through the batch, then each changed count is written once.
 
-    def apply_batch(self, events: Sequence[Any], c: Any) -> None:
-        batch = Batch()
-        apply = self.apply  # Bound once per batch: binding a singledispatchmethod costs more than dispatching.
-        for domain_event in events:
-            apply(domain_event, batch)
+    def begin(self, events: Sequence[Any], c: Any) -> Batch:
+        return Batch()
+
+    def flush(self, batch: Batch, c: Any) -> None:
         self.db.dialect.insert_many(c, self.db.tables.scopes, ("scope", "scope_id"), batch.scopes)
         changes = [dict(zip(KEY, key, strict=True), n=n) for key, n in sorted(batch.deltas.items()) if n]
         self.db.executemany(

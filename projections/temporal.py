@@ -131,15 +131,9 @@ class TemporalView(SqlView):
 
     # Writing.
 
-    def apply_batch(self, events: Sequence[Any], c: Any) -> None:
-        batch = Batch()
+    def begin(self, events: Sequence[Any], c: Any) -> Batch:
         self.fetch([e for e in events if isinstance(e, Action.Event) and not isinstance(e, Action.Raised)], c)
-        apply = self.apply  # Bound once per batch: binding a singledispatchmethod costs more than dispatching.
-        for domain_event in events:
-            apply(domain_event, batch)
-        for action_id in list(batch.pending):
-            self.settle(batch, action_id)
-        self.flush(batch, c)
+        return Batch()
 
     @singledispatchmethod
     def apply(self, domain_event: Any, batch: Batch) -> None:
@@ -299,6 +293,8 @@ class TemporalView(SqlView):
             self.entries[action_id] = entry
 
     def flush(self, batch: Batch, c: Any) -> None:
+        for action_id in list(batch.pending):
+            self.settle(batch, action_id)
         db, insert = self.db, self.db.dialect.insert_many
         insert(c, db.tables.plans, ("id", "title", "recorded_at"), batch.plans)
         columns = ("id", "plan_id", "seq", "number", "text", "recorded_at")

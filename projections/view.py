@@ -148,6 +148,20 @@ class SqlView:
         self.at = tracking.notification_id
 
     def apply_batch(self, events: Sequence[Any], c: Any) -> None:
+        """Each event changes the batch's buffers (`apply`); then each table is written once (`flush`)."""
+        batch = self.begin(events, c)
+        apply = self.apply  # Bound once per batch: binding a singledispatchmethod costs more than dispatching.
+        for domain_event in events:
+            apply(domain_event, batch)
+        self.flush(batch, c)
+
+    def begin(self, events: Sequence[Any], c: Any) -> Any:
+        raise NotImplementedError
+
+    def apply(self, domain_event: Any, batch: Any) -> None:
+        raise NotImplementedError
+
+    def flush(self, batch: Any, c: Any) -> None:
         raise NotImplementedError
 
     def forget(self) -> None:

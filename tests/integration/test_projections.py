@@ -34,9 +34,11 @@ class FussyView(SqlView):
     def ddl(self) -> list[str]:
         return ["CREATE TABLE IF NOT EXISTS {t.titles} (id TEXT PRIMARY KEY, title TEXT NOT NULL)"]
 
-    def apply_batch(self, events: Sequence[Any], c: Any) -> None:
-        for domain_event in events:
-            self.apply(domain_event, c)
+    def begin(self, events: Sequence[Any], c: Any) -> Any:
+        return c
+
+    def flush(self, batch: Any, c: Any) -> None:
+        pass
 
     @singledispatchmethod
     def apply(self, domain_event: Any, c: Any) -> None:
