@@ -29,7 +29,12 @@ from projections.view import SqlView
 OPEN = "9999-12-31T23:59:59.999999+00:00"  # known_to / valid_to of rows not (yet) superseded.
 FOREVER = "9999-12-31"
 # The segment that answers (as_at = {d}, known_at = {k}): known then, and valid on that day.
-AS_AT = "s.known_from <= {k} AND s.known_to > {k} AND s.valid_from <= {d} AND s.valid_to > {d}"
+# An action's state on day {d} as known at {k}: the rows known then partition its valid time, so the one
+# that covers {d} is the latest to start by {d} (an index walk back from {d}, a row or two per action).
+STATE_AS_AT = (
+    "(SELECT s.state FROM {t.segments} s WHERE s.action_id = a.id AND s.valid_from <= {d}"
+    " AND s.known_from <= {k} AND s.known_to > {k} ORDER BY s.valid_from DESC LIMIT 1)"
+)
 FACT_COLUMNS = (
     "action_id",
     "update_id",
@@ -43,7 +48,7 @@ FACT_COLUMNS = (
     "retracted",
     "retracted_at",
 )
-SEGMENT_COLUMNS = ("action_id", "known_from", "valid_from", "known_to", "valid_to", "plan_id", "state")
+SEGMENT_COLUMNS = ("action_id", "known_from", "valid_from", "known_to", "valid_to", "state")
 
 
 def instant(moment: datetime) -> str:
@@ -100,7 +105,7 @@ class TemporalView(SqlView):
         "segments": "action_id, known_from, valid_from",
         "facts": "action_id, update_id",
     }
-    indexes = ("segments_plan", "facts_plan")
+    indexes = ("segments_valid", "facts_plan", "actions_plan")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -115,10 +120,12 @@ class TemporalView(SqlView):
             "CREATE TABLE IF NOT EXISTS {t.actions} (id TEXT PRIMARY KEY, plan_id TEXT NOT NULL,"
             " recommendation_id TEXT NOT NULL, number TEXT NOT NULL, description TEXT NOT NULL,"
             " start_date TEXT NOT NULL, recorded_at TEXT NOT NULL, initial TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS {i.actions_plan} ON {t.actions} (plan_id, recorded_at)",
             "CREATE TABLE IF NOT EXISTS {t.segments} (action_id TEXT NOT NULL, known_from TEXT NOT NULL,"
-            " valid_from TEXT NOT NULL, known_to TEXT NOT NULL, valid_to TEXT NOT NULL, plan_id TEXT NOT NULL,"
-            " state TEXT NOT NULL, PRIMARY KEY (action_id, known_from, valid_from))",
-            "CREATE INDEX IF NOT EXISTS {i.segments_plan} ON {t.segments} (plan_id, known_to, known_from, valid_from)",
+            " valid_from TEXT NOT NULL, known_to TEXT NOT NULL, valid_to TEXT NOT NULL, state TEXT NOT NULL,"
+            " PRIMARY KEY (action_id, known_from, valid_from))",
+            "CREATE INDEX IF NOT EXISTS {i.segments_valid} ON {t.segments}"
+            " (action_id, valid_from, known_from, known_to)",
             "CREATE TABLE IF NOT EXISTS {t.facts} (action_id TEXT NOT NULL, update_id TEXT NOT NULL,"
             " plan_id TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER NOT NULL, effective_date TEXT NOT NULL,"
             " agency TEXT NOT NULL, vals TEXT NOT NULL, recorded_at TEXT NOT NULL, retracted INTEGER NOT NULL,"
@@ -332,18 +339,7 @@ class TemporalView(SqlView):
             c,
             db.tables.segments,
             SEGMENT_COLUMNS,
-            [
-                (
-                    str(a),
-                    r.known_from,
-                    r.valid_from,
-                    r.known_to,
-                    r.valid_to,
-                    str(self.entries[a].action.plan_id),
-                    r.state,
-                )
-                for a, r in fresh
-            ],
+            [(str(a), r.known_from, r.valid_from, r.known_to, r.valid_to, r.state) for a, r in fresh],
         )
         for _, r in fresh:
             r.stored = True
@@ -365,23 +361,27 @@ class TemporalView(SqlView):
 
     def plan_status(self, plan_id: str, as_at: date, known_at: datetime) -> dict[str, Any] | None:
         """The whole plan as it stood on `as_at`, as known at `known_at`; None if not known by then."""
-        known = instant(known_at)
-        plan = self.db.fetchone(
-            "SELECT id, title FROM {t.plans} WHERE id = {id} AND recorded_at <= {k}", {"id": plan_id, "k": known}
-        )
-        if plan is None:
-            return None
-        recommendations = self.db.fetchall(
-            "SELECT id, number, text FROM {t.recommendations} WHERE plan_id = {id} AND recorded_at <= {k} ORDER BY seq",
-            {"id": plan_id, "k": known},
-        )
-        rows = self.db.fetchall(
-            "SELECT s.action_id, s.state, a.number, a.recommendation_id FROM {t.segments} s"
-            " JOIN {t.actions} a ON a.id = s.action_id"
-            " WHERE s.plan_id = {plan} AND " + AS_AT + " ORDER BY a.recorded_at",
-            {"plan": plan_id, "k": known, "d": as_at.isoformat()},
-        )
-        actions = [action_as_at(r, as_at) for r in rows]
+        params = {"id": plan_id, "k": instant(known_at), "d": as_at.isoformat()}
+        with self.db.transaction(commit=False) as c:  # One snapshot, one connection for the three reads.
+            self.db.execute(c, "SELECT id, title FROM {t.plans} WHERE id = {id} AND recorded_at <= {k}", params)
+            plan = c.fetchone()
+            if plan is None:
+                return None
+            self.db.execute(
+                c,
+                "SELECT id, number, text FROM {t.recommendations} WHERE plan_id = {id} AND recorded_at <= {k}"
+                " ORDER BY seq",
+                params,
+            )
+            recommendations = [dict(r) for r in c.fetchall()]
+            self.db.execute(
+                c,
+                "SELECT a.id AS action_id, a.number, a.recommendation_id, " + STATE_AS_AT + " AS state"
+                " FROM {t.actions} a WHERE a.plan_id = {id} AND a.recorded_at <= {k} ORDER BY a.recorded_at",
+                params,
+            )
+            rows = c.fetchall()
+        actions = [action_as_at(r, as_at) for r in rows if r["state"] is not None]
         return {
             "plan_id": plan_id,
             "title": plan["title"],
@@ -393,16 +393,15 @@ class TemporalView(SqlView):
         }
 
     def action_status(self, action_id: str, as_at: date, known_at: datetime) -> dict[str, Any] | None:
-        known = instant(known_at)
         row = self.db.fetchone(
-            "SELECT s.action_id, s.state, a.number, a.recommendation_id, a.plan_id, a.description FROM {t.segments} s"
-            " JOIN {t.actions} a ON a.id = s.action_id"
-            " WHERE s.action_id = {id} AND " + AS_AT,
-            {"id": action_id, "k": known, "d": as_at.isoformat()},
+            "SELECT a.id AS action_id, a.number, a.recommendation_id, a.plan_id, a.description, "
+            + STATE_AS_AT
+            + " AS state FROM {t.actions} a WHERE a.id = {id}",
+            {"id": action_id, "k": instant(known_at), "d": as_at.isoformat()},
         )
-        return (
-            {**action_as_at(row, as_at), "plan_id": row["plan_id"], "description": row["description"]} if row else None
-        )
+        if row is None or row["state"] is None:
+            return None
+        return {**action_as_at(row, as_at), "plan_id": row["plan_id"], "description": row["description"]}
 
     def facts_of(self, plan_id: str) -> dict[str, list[KnownFact]]:
         """Each action of the plan's facts (in recorded order), with when they were recorded and retracted."""
