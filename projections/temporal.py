@@ -7,14 +7,16 @@ An update's events share their update's instant (the first event's), so an updat
 
 The view keeps each action's facts with when they were recorded and retracted (`KnownFact`, which
 the aggregate does not know), one row per fact, written when the fact changes; they answer `facts_of`
-and let the view fold an action it does not hold in memory. Valid time is folded by domain/timeline.py.
+and let the view fold an action it does not hold in memory. How an action's rows change when a fact is
+learnt is projections/segments.py; valid time is folded by domain/timeline.py. (About 350 lines: one
+view's tables, writing and reading, kept together.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
@@ -22,12 +24,22 @@ from uuid import UUID
 from adapters.sql import dumps, loads
 from domain.action import Action
 from domain.plan import Plan
-from domain.timeline import Fact, is_overdue, last_order, segments, timeline
+from domain.timeline import Fact, is_overdue, last_order
 from projections.actions import MAX_ACTIONS, decode_state, encode_state
+from projections.segments import (
+    FACT_COLUMNS,
+    OPEN,
+    Changes,
+    Entry,
+    KnownFact,
+    Row,
+    fact_from_row,
+    fact_row,
+    instant,
+    revise,
+)
 from projections.view import SqlView
 
-OPEN = "9999-12-31T23:59:59.999999+00:00"  # known_to / valid_to of rows not (yet) superseded.
-FOREVER = "9999-12-31"
 # The segment that answers (as_at = {d}, known_at = {k}): known then, and valid on that day.
 # An action's state on day {d} as known at {k}: the rows known then partition its valid time, so the one
 # that covers {d} is the latest to start by {d} (an index walk back from {d}, a row or two per action).
@@ -35,63 +47,15 @@ STATE_AS_AT = (
     "(SELECT s.state FROM {t.segments} s WHERE s.action_id = a.id AND s.valid_from <= {d}"
     " AND s.known_from <= {k} AND s.known_to > {k} ORDER BY s.valid_from DESC LIMIT 1)"
 )
-FACT_COLUMNS = (
-    "action_id",
-    "update_id",
-    "plan_id",
-    "kind",
-    "seq",
-    "effective_date",
-    "agency",
-    "vals",
-    "recorded_at",
-    "retracted",
-    "retracted_at",
-)
 SEGMENT_COLUMNS = ("action_id", "known_from", "valid_from", "known_to", "valid_to", "state")
 
 
-def instant(moment: datetime) -> str:
-    """Instants as fixed-width UTC text, so that text order is time order on both backends."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
-
-
 @dataclass
-class KnownFact(Fact):
-    """A fact with what only the read model knows: when it was recorded, and when retracted."""
-
-    recorded_at: datetime | None = None
-    retracted_at: datetime | None = None
-
-
-@dataclass
-class Row:
-    known_from: str
-    valid_from: str
-    valid_to: str
-    state: str
-    known_to: str = OPEN
-    stored: bool = False  # In the table already (else inserted at the end of the batch).
-
-
-@dataclass
-class Entry:
-    """One action as this view holds it: the aggregate (its facts `KnownFact`s) and its open segments."""
-
-    action: Action
-    rows: list[Row]  # Open segments in valid-time order.
-    last: tuple[date, int]  # The place of its last fact that applies (see domain/timeline.py last_order).
-    stored_facts: set[str] = field(default_factory=set)
-
-
-@dataclass
-class Batch:
+class Batch(Changes):
     plans: list[tuple[Any, ...]] = field(default_factory=list)
     recommendations: list[tuple[Any, ...]] = field(default_factory=list)
     actions: list[tuple[Any, ...]] = field(default_factory=list)
     facts: dict[tuple[UUID, str], Entry] = field(default_factory=dict)  # Facts changed, by (action, update).
-    gone: list[dict[str, str]] = field(default_factory=list)
-    closed: list[tuple[UUID, Row]] = field(default_factory=list)
     touched: dict[UUID, Entry] = field(default_factory=dict)
     # An update's events are revised once, after its last event in the batch: (action) -> (update, known, since).
     pending: dict[UUID, tuple[str, datetime, date]] = field(default_factory=dict)
@@ -177,7 +141,7 @@ class TemporalView(SqlView):
             self.entries.clear()
         entry = self.entries[e.originator_id] = Entry(action, [], (date.min, 0))
         batch.touched[e.originator_id] = entry
-        self.revise(batch, entry, instant(e.timestamp), e.effective_date, refold=True)
+        revise(batch, entry, instant(e.timestamp), e.effective_date, refold=True)
 
     @apply.register
     def _(self, e: Action.Event, batch: Batch) -> None:
@@ -200,7 +164,7 @@ class TemporalView(SqlView):
         batch.facts[(action_id, update_id)] = entry
         if isinstance(e, Action.UpdateRetracted):
             # A retraction takes a fact out from under others of its day: its timeline is folded afresh.
-            self.revise(batch, entry, instant(e.timestamp), fact.effective_date, refold=True)
+            revise(batch, entry, instant(e.timestamp), fact.effective_date, refold=True)
         else:
             assert fact.recorded_at is not None
             batch.pending[action_id] = (update_id, fact.recorded_at, fact.effective_date)
@@ -214,51 +178,7 @@ class TemporalView(SqlView):
         fast = fact.order >= entry.last and bool(entry.rows) and entry.rows[-1].valid_from <= since_text
         if fast:
             entry.last = fact.order
-        self.revise(batch, entry, instant(recorded_at), since, refold=not fast)
-
-    def revise(self, batch: Batch, entry: Entry, known: str, since: date, *, refold: bool) -> None:
-        """Close what the action's new timeline contradicts at `known`; add what it newly says from `known`.
-
-        Only valid time from `since` (the changed fact's effective date) on can differ. When the changed
-        fact is the last to apply (the usual case: updates reported as they happen), only the last one or
-        two open segments can change, and the state from `since` on is the action's current state;
-        otherwise the whole timeline is folded again.
-        """
-        action = entry.action
-        start = action.initial["start_date"]
-        since_text = max(since, start).isoformat()
-        if refold:
-            facts = [f for f in action.facts.values() if f.applies()]
-            entry.last = last_order(facts)
-            touched = list(entry.rows)
-            fresh = {
-                (valid_from.isoformat(), valid_to.isoformat() if valid_to else FOREVER, encoded(state))
-                for valid_from, valid_to, state in timeline(action.initial, facts, start)
-                if valid_to is None or valid_to.isoformat() >= since_text
-            }
-        else:
-            touched = [r for r in entry.rows[-2:] if r.valid_to >= since_text]
-            points = [(r.valid_from, r.state) for r in touched if r.valid_from < since_text]
-            points.append((since_text, encoded(action.state)))
-            fresh = {(a, b or FOREVER, s) for a, b, s in segments(points)}
-        del entry.rows[len(entry.rows) - len(touched) :]  # In place: an action's rows stay, its tail changes.
-        kept: list[Row] = []
-        for row in touched:
-            if row.valid_to < since_text:
-                kept.append(row)
-            elif (row.valid_from, row.valid_to, row.state) in fresh:
-                fresh.discard((row.valid_from, row.valid_to, row.state))
-                kept.append(row)
-            elif row.known_from == known:  # Said earlier by this same update: it was never known alone.
-                if row.stored:
-                    batch.gone.append(
-                        {"action_id": str(action.id), "known_from": row.known_from, "valid_from": row.valid_from}
-                    )
-            else:
-                row.known_to = known
-                batch.closed.append((action.id, row))
-        kept += [Row(known, *segment) for segment in sorted(fresh)]
-        entry.rows.extend(sorted(kept, key=lambda r: r.valid_from))
+        revise(batch, entry, instant(recorded_at), since, refold=not fast)
 
     def fetch(self, events: Sequence[Any], c: Any) -> None:
         """Read the actions the batch changes and this view does not hold: a few queries for all of them."""
@@ -412,10 +332,6 @@ class TemporalView(SqlView):
         return facts
 
 
-def encoded(state: dict[str, Any]) -> str:
-    return dumps(encode_state(state))
-
-
 def action_as_at(row: dict[str, Any], as_at: date) -> dict[str, Any]:
     state = loads(row["state"])
     due = date.fromisoformat(state["due_date"]) if state["due_date"] else None
@@ -433,34 +349,3 @@ def action_as_at(row: dict[str, Any], as_at: date) -> dict[str, Any]:
         "contributing_agencies": state["contributing_agencies"],
         "last_update": state["last_update"],
     }
-
-
-def fact_row(action_id: str, plan_id: str, fact: Fact) -> dict[str, Any]:
-    assert isinstance(fact, KnownFact) and fact.recorded_at is not None
-    return {
-        "action_id": action_id,
-        "update_id": fact.update_id,
-        "plan_id": plan_id,
-        "kind": fact.kind,
-        "seq": fact.seq,
-        "effective_date": fact.effective_date.isoformat(),
-        "agency": fact.agency,
-        "vals": dumps(encode_state(fact.values)),
-        "recorded_at": fact.recorded_at.isoformat(),
-        "retracted": int(fact.retracted),
-        "retracted_at": fact.retracted_at.isoformat() if fact.retracted_at else None,
-    }
-
-
-def fact_from_row(row: dict[str, Any]) -> KnownFact:
-    return KnownFact(
-        update_id=row["update_id"],
-        kind=row["kind"],
-        seq=row["seq"],
-        effective_date=date.fromisoformat(row["effective_date"]),
-        agency=row["agency"],
-        values=decode_state(loads(row["vals"])),
-        retracted=bool(row["retracted"]),
-        recorded_at=datetime.fromisoformat(row["recorded_at"]),
-        retracted_at=datetime.fromisoformat(row["retracted_at"]) if row["retracted_at"] else None,
-    )
