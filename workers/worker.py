@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
+from eventsourcing.persistence import PersistenceError
 from rq import SimpleWorker
 
 from service.settings import Settings
 from workers import jobs
 from workers.queue import nudge, projection_queue
+
+log = logging.getLogger(__name__)
 
 
 def run_worker(settings: Settings, burst: bool = False) -> None:
@@ -18,7 +22,11 @@ def run_worker(settings: Settings, burst: bool = False) -> None:
     system = jobs.system()  # Built now, before the first job, and kept warm for every job.
     queue = projection_queue(settings.redis_url, settings.queue)
     names = system.projections.names
-    nudge(queue, names, force=True)  # Catch up on start: whatever happened while no worker ran.
+    try:  # Catch up on start, whatever happened while no worker ran: each batch read once for all projections.
+        system.projections.catch_up_all()
+    except PersistenceError as error:
+        log.warning("catching up on start failed (%s); the jobs will", type(error).__name__)
+    nudge(queue, names, force=True)
     stop = threading.Event()
 
     def tick() -> None:
