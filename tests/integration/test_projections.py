@@ -174,6 +174,16 @@ def test_racing_consumers_apply_each_event_exactly_once(quiet_system: System, se
     assert quiet_system.projections.verify("current_status") == []
 
 
+def test_catching_up_together_starts_each_view_from_its_own_position(quiet_system: System) -> None:
+    plans(quiet_system, "a", "b")
+    quiet_system.projections.catch_up("current_status")
+    plans(quiet_system, "c")
+    quiet_system.projections.catch_up_all()  # One read of each batch for views at positions 2 and 0.
+    status = quiet_system.projections.status()
+    assert [(s["position"], s["processed"]) for s in status] == [(3, 3)] * len(status)
+    assert all(quiet_system.projections.verify(name) == [] for name in quiet_system.projections.names)
+
+
 def test_a_batch_read_before_another_consumer_wrote_is_refused(quiet_system: System) -> None:
     plans(quiet_system, "a", "b", "c")
     projections = quiet_system.projections
