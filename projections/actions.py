@@ -10,7 +10,7 @@ write, a failed batch or a superseded one empties it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,7 +19,7 @@ from domain.action import Action
 from projections.view import SqlView
 
 DATE_FIELDS = ("due_date", "start_date")
-MAX_ACTIONS = 20_000  # Actions kept in memory per view (a few KB each); beyond that, memory starts afresh.
+MAX_FACTS = 40_000  # Facts (about 1 KB each) a view keeps in memory; beyond, the least recently used actions go.
 
 
 def encode_state(values: dict[str, Any]) -> dict[str, Any]:
@@ -49,6 +49,10 @@ class ActionView(SqlView):
     def forget(self) -> None:
         self.actions.forget()
 
+    def apply_batch(self, events: Sequence[Any], c: Any) -> None:
+        self.actions.trim()
+        super().apply_batch(events, c)
+
 
 class Actions:
     """The actions a view has folded, by id, valid at the position the view last wrote."""
@@ -60,14 +64,14 @@ class Actions:
     def raised(self, e: Action.Raised) -> Action:
         action = e.mutate(None)
         assert action is not None
-        if len(self.by_id) >= MAX_ACTIONS:
-            self.by_id.clear()
         self.by_id[e.originator_id] = action
         return action
 
     def get(self, e: Action.Event) -> Action:
         """The action as it stood just before event `e`: from memory, else from the event store."""
-        action = self.by_id.get(e.originator_id)
+        action = self.by_id.pop(e.originator_id, None)  # Put back last: the dict's order is least recent first.
+        if action is not None:
+            self.by_id[e.originator_id] = action
         if action is None or action.version != e.originator_version - 1:
             if self.load is None:
                 raise LookupError(f"action {e.originator_id} is not in memory and there is no store to load it from")
@@ -81,5 +85,15 @@ class Actions:
         e.mutate(action)
         return Step(action, before, new_fact)
 
+    def trim(self) -> None:
+        """Between batches: keep at most MAX_FACTS facts in memory, dropping the least recently used actions."""
+        trim(self.by_id, lambda action: len(action.facts))
+
     def forget(self) -> None:
         self.by_id.clear()
+
+
+def trim(memory: dict[Any, Any], facts: Callable[[Any], int]) -> None:
+    total = sum(facts(value) for value in memory.values())
+    while total > MAX_FACTS and memory:
+        total -= facts(memory.pop(next(iter(memory))))

@@ -25,7 +25,7 @@ from adapters.sql import dumps, loads
 from domain.action import Action
 from domain.plan import Plan
 from domain.timeline import Fact, is_overdue, last_order
-from projections.actions import MAX_ACTIONS, decode_state, encode_state
+from projections.actions import decode_state, encode_state, trim
 from projections.segments import (
     FACT_COLUMNS,
     OPEN,
@@ -103,6 +103,7 @@ class TemporalView(SqlView):
     # Writing.
 
     def begin(self, events: Sequence[Any], c: Any) -> Batch:
+        trim(self.entries, lambda entry: len(entry.action.facts) + len(entry.rows))  # Between batches only.
         self.fetch([e for e in events if isinstance(e, Action.Event) and not isinstance(e, Action.Raised)], c)
         return Batch()
 
@@ -137,8 +138,6 @@ class TemporalView(SqlView):
                 dumps(encode_state(action.initial)),
             )
         )
-        if len(self.entries) >= MAX_ACTIONS:
-            self.entries.clear()
         entry = self.entries[e.originator_id] = Entry(action, [], (date.min, 0))
         batch.touched[e.originator_id] = entry
         revise(batch, entry, instant(e.timestamp), e.effective_date, refold=True)
@@ -146,7 +145,8 @@ class TemporalView(SqlView):
     @apply.register
     def _(self, e: Action.Event, batch: Batch) -> None:
         action_id = e.originator_id
-        entry = self.entries[action_id]
+        entry = self.entries.pop(action_id)  # Put back last: the dict's order is least recent first.
+        self.entries[action_id] = entry
         update_id = getattr(e, "update_id", None)
         waiting = batch.pending.get(action_id)
         if waiting and (waiting[0] != update_id or isinstance(e, Action.UpdateRetracted)):

@@ -20,6 +20,7 @@ from projections.registry import VIEWS
 from projections.view import SqlView, Superseded
 from service.bootstrap import System, bootstrap
 from service.settings import Settings
+from tests.builders import plan_with_actions
 from tests.conftest import BACKENDS
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
@@ -181,6 +182,20 @@ def test_catching_up_together_starts_each_view_from_its_own_position(quiet_syste
     quiet_system.projections.catch_up_all()  # One read of each batch for views at positions 2 and 0.
     status = quiet_system.projections.status()
     assert [(s["position"], s["processed"]) for s in status] == [(3, 3)] * len(status)
+    assert all(quiet_system.projections.verify(name) == [] for name in quiet_system.projections.names)
+
+
+def test_views_that_let_actions_go_between_batches_reload_them_and_agree(
+    quiet_system: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = plan_with_actions(quiet_system.app, 4)
+    for n in range(3):
+        for action_id, editor in made.actions:
+            quiet_system.app.post_update(editor, action_id, progress=f"update {n}", rag=("red", "amber")[n % 2])
+    monkeypatch.setattr("projections.actions.MAX_FACTS", 1)  # Memory keeps almost nothing between batches.
+    quiet_system.projections.batch_size = 2
+    quiet_system.projections.catch_up_all()
+    monkeypatch.undo()
     assert all(quiet_system.projections.verify(name) == [] for name in quiet_system.projections.names)
 
 
