@@ -168,7 +168,7 @@ def sqlite_file(env: Mapping[str, str], suffix: str) -> dict[str, str]:
 
 def remove_sqlite_file(env: Mapping[str, str]) -> None:
     path = Path(env["SQLITE_DBNAME"])
-    for extra in ("", "-wal", "-shm", "-journal", ".ddl-lock"):
+    for extra in ("", "-wal", "-shm", "-journal"):
         path.with_name(path.name + extra).unlink(missing_ok=True)
 
 
@@ -176,7 +176,7 @@ def remove_sqlite_file(env: Mapping[str, str]) -> None:
 def one_at_a_time(store: InfrastructureFactory[Any]) -> Iterator[None]:
     """Several processes (or threads) may start at once, and creating tables races: serialise DDL.
 
-    PostgreSQL: one advisory lock. SQLite: a lock file beside the database file (held with flock).
+    PostgreSQL: one advisory lock. SQLite: one lock file in the databases' folder (held with flock).
     """
     datastore = store.datastore  # type: ignore[attr-defined]
     if not isinstance(datastore, PostgresDatastore):
@@ -184,7 +184,7 @@ def one_at_a_time(store: InfrastructureFactory[Any]) -> Iterator[None]:
         if datastore.pool.is_sqlite_memory_mode:
             yield
             return
-        with open(f"{db_name}.ddl-lock", "a") as lock:
+        with open(Path(db_name).with_name(".accord-ddl.lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 yield
