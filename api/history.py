@@ -17,7 +17,7 @@ from api.plans import created
 from api.schemas import STRICT_QUERY, PageQuery, Strict, WrittenOut, page
 from api.text import Text
 from domain.errors import NotFound
-from projections.history import RETRACTION_FIELDS, TYPES, HistoryProjection, retraction_id
+from projections.history import RETRACTION_FIELDS, TYPES, retraction_id
 
 blp = Blueprint("history", __name__, url_prefix="/api/v1", description="Action history and retractions")
 
@@ -103,7 +103,7 @@ class HistoryOut(Schema):
 
 
 def history_view() -> Any:
-    return get_system().projections.view(HistoryProjection.name)
+    return get_system().projections.view("history")
 
 
 @blp.route("/actions/<uuid:action_id>/history")

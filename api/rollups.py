@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from api import get_system
 from api.schemas import SummaryOut
 from domain.errors import NotFound
-from projections.rollups import AGENCY, PLAN, RECOMMENDATION, Rollups
+from projections.rollups import AGENCY, PLAN, RECOMMENDATION
 
 blp = Blueprint(
     "rollups",
@@ -24,7 +24,7 @@ blp = Blueprint(
 
 def rollup(scope: str, scope_id: str) -> dict[str, Any]:
     system = get_system()
-    view = system.projections.view(Rollups.name)
+    view = system.projections.view("rollups")
     if scope == AGENCY:
         if scope_id not in system.settings.agencies:
             raise NotFound("no such agency")

@@ -78,6 +78,11 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
 
 
+def spread(values: list[float], digits: int = 1) -> dict[str, float]:
+    """The range of repeated measurements, reported beside their median."""
+    return {"min": round(min(values), digits), "max": round(max(values), digits)}
+
+
 def worker_env(database_url: str, queue: str) -> dict[str, str]:
     return {
         **os.environ,

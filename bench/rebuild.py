@@ -1,70 +1,182 @@
-"""Rebuild throughput and a worker's peak memory over a store of at least 200,000 events (PostgreSQL).
+"""Rebuild throughput against the library's own read+decode, per-event cost by history length, worker memory.
 
-The store is filled quickly by saving each action's many updates together. Then, for each projection,
-`accord projections rebuild NAME` runs as its own process (wall time and its peak RSS are measured),
-and finally an `accord worker --burst` builds every projection from nothing (its peak RSS too).
+On PostgreSQL, three stores filled quickly (each action's updates saved together):
+- 2,000 actions with 34 updates each (about 200,000 events): each projection is rebuilt three times by
+  a child process (`python -m bench.rebuild NAME`, timing `Projections.rebuild` itself, so process
+  start-up is not counted; its peak RSS from `wait4`); just before each rebuild, the library's own
+  read+decode of the same events (`select_notifications` + `mapper.to_domain_event`, batches of 5,000)
+  is timed in this process, so each rebuild has a ratio measured under the same load. Then, three times,
+  every projection is moved to a fresh empty generation and one `accord worker --burst` builds all four
+  from nothing (wall time and peak RSS).
+- 1,600 actions with 10 updates (30 events each) and 60 actions with 267 updates (800 events each), about
+  48,000 events each: each projection rebuilt three times, for the rate per event by history length.
+Every figure is the median of three runs, with the range.
 """
 
 from __future__ import annotations
 
+import cProfile
+import json
 import os
+import pstats
+import statistics
 import subprocess
 import sys
 import time
 import uuid
+from typing import Any
 
 from redis import Redis
 
-from bench.common import ACCORD, bulk_updates, fresh_schema, plan_with_actions, redis_url, settings, worker_env
+from bench.common import ACCORD, bulk_updates, fresh_schema, plan_with_actions, redis_url, settings, spread, worker_env
 from service.bootstrap import bootstrap
+from service.settings import Settings
+
+READ_BATCH = 5000
 
 
-def peak_rss_mb(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Run a command; return its wall time (s) and its own peak resident memory (MB)."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        raise RuntimeError(f"{' '.join(command)} exited {process.returncode}")
-    return elapsed, usage.ru_maxrss / 1024
-
-
-def run(events: int = 200_000, actions: int = 2_000) -> dict[str, object]:
-    queue = f"accord-bench-{uuid.uuid4().hex[:8]}"
-    results: dict[str, object] = {}
+def run(events: int = 200_000, actions: int = 2_000, runs: int = 3) -> dict[str, Any]:
+    results: dict[str, Any] = {}
     with fresh_schema() as database_url:
         system = bootstrap(settings(database_url), in_process=False)
         made = plan_with_actions(system.app, actions)
-        per_action = -(-events // (actions * 3))  # Each update stores three events; round up.
         start = time.perf_counter()
-        bulk_updates(system.app, made, per_action)
-        total = system.app.recorder.max_notification_id() or 0
-        results["events"] = total
+        bulk_updates(system.app, made, -(-events // (actions * 3)))  # Each update stores three events; round up.
+        results["events"] = total = system.app.recorder.max_notification_id() or 0
         results["load_seconds"] = round(time.perf_counter() - start, 1)
-        env = worker_env(database_url, queue)
+        env = worker_env(database_url, f"accord-bench-{uuid.uuid4().hex[:8]}")
         for name in system.projections.names:
-            seconds, rss = peak_rss_mb([ACCORD, "projections", "rebuild", name], env)
-            results[f"rebuild {name}"] = {
-                "seconds": round(seconds, 1),
-                "events_per_s": round(total / seconds),
-                "peak_rss_mb": round(rss),
-            }
+            results[f"rebuild {name}"] = rebuilds(system, name, env, total, runs)
+        results["worker from empty"] = from_empty(system, env, total, runs)
         system.close()
+    for per_action, count in ((30, 1_600), (800, 60)):
+        with fresh_schema() as database_url:
+            system = bootstrap(settings(database_url), in_process=False)
+            bulk_updates(system.app, plan_with_actions(system.app, count), per_action // 3)
+            total = system.app.recorder.max_notification_id() or 0
+            env = worker_env(database_url, "unused")
+            for name in system.projections.names:
+                figures = rebuilds(system, name, env, total, runs)
+                results[f"{per_action} events/action: rebuild {name}"] = {"events": total, **figures}
+            system.close()
+    print(json.dumps(results, indent=1), file=sys.stderr)
+    return results
+
+
+def rebuilds(system: Any, name: str, env: dict[str, str], total: int, runs: int) -> dict[str, Any]:
+    rates, ratios, rss = [], [], []
+    for _ in range(runs):
+        library = read_decode_rate(system.app)
+        seconds, peak = child([sys.executable, "-m", "bench.rebuild", name], env)
+        rates.append(total / seconds)
+        ratios.append(total / seconds / library)
+        rss.append(peak)
+    return {
+        "events_per_s": {"median": round(statistics.median(rates)), **spread(rates, 0)},
+        "ratio_to_read_decode": {"median": round(statistics.median(ratios), 2), **spread(ratios, 2)},
+        "peak_rss_mb": round(max(rss)),
+    }
+
+
+def from_empty(system: Any, env: dict[str, str], total: int, runs: int) -> dict[str, Any]:
+    seconds, rss = [], []
+    for _ in range(runs):
+        for name in system.projections.names:  # A fresh, empty generation of every projection.
+            system.projections.registry.set(name, generation=system.projections.registry.get(name)["generation"] + 1)
+        took, peak = child([ACCORD, "worker", "--burst"], env, reports=False)
+        seconds.append(took)
+        rss.append(peak)
+        Redis.from_url(redis_url()).flushdb()
+    return {
+        "events": total,
+        "seconds": {"median": round(statistics.median(seconds), 1), **spread(seconds)},
+        "events_per_s_all_projections": round(total / statistics.median(seconds)),
+        "peak_rss_mb": round(max(rss)),
+    }
+
+
+def read_decode_rate(app: Any) -> float:
+    """Events per second the library reads and decodes from the store (what any projection must do)."""
+    start, position, count = time.perf_counter(), 0, 0
+    while notifications := app.recorder.select_notifications(start=position + 1, limit=READ_BATCH):
+        for notification in notifications:
+            app.mapper.to_domain_event(notification)
+        count += len(notifications)
+        position = notifications[-1].id
+    return count / (time.perf_counter() - start)
+
+
+def child(command: list[str], env: dict[str, str], *, reports: bool = True) -> tuple[float, float]:
+    """Run a command; return the seconds it reports (or its wall time) and its peak resident memory (MB)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdout is not None
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status):
+        raise RuntimeError(f"{' '.join(command)} failed")
+    return (float(output.decode().split()[-1]) if reports else elapsed), usage.ru_maxrss / 1024
+
+
+def profile(actions: int = 300, updates: int = 50) -> dict[str, Any]:
+    """Where a rebuild's time goes, per projection, under cProfile: shares of read (`select_notifications`),
+    decode (`to_domain_event`), fold (the events' `mutate`: the aggregate's own event methods), SQL (psycopg
+    calls made by the view's batch, and its position and commit) and the rest (dispatch, rows, buffers)."""
+    results: dict[str, Any] = {}
     with fresh_schema() as database_url:
         system = bootstrap(settings(database_url), in_process=False)
-        bulk_updates(system.app, plan_with_actions(system.app, actions), per_action)
-        total = system.app.recorder.max_notification_id() or 0
+        bulk_updates(system.app, plan_with_actions(system.app, actions), updates)
+        results["events"] = system.app.recorder.max_notification_id() or 0
+        for name in system.projections.names:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            system.projections.rebuild(name)
+            profiler.disable()
+            results[name] = shares(pstats.Stats(profiler))
         system.close()
-        env = worker_env(database_url, queue)
-        seconds, rss = peak_rss_mb([ACCORD, "worker", "--burst"], env)
-        results["worker from empty"] = {
-            "events": total,
-            "seconds": round(seconds, 1),
-            "events_per_s_all_projections": round(total / seconds),
-            "peak_rss_mb": round(rss),
-        }
-        Redis.from_url(redis_url()).flushdb()
-    print(results, file=sys.stderr)
     return results
+
+
+def shares(stats: pstats.Stats) -> dict[str, float]:
+    table = stats.stats  # type: ignore[attr-defined]
+
+    def cumulative(file_end: str, function: str) -> float:
+        return sum(v[3] for (f, _, fn), v in table.items() if f.endswith(file_end) and fn == function)
+
+    def called_from(file_end: str, functions: tuple[str, ...], callers_in: tuple[str, ...]) -> float:
+        total = 0.0
+        for (f, _, fn), (_, _, _, _, callers) in table.items():
+            if f.endswith(file_end) and fn in functions:
+                total += sum(c[3] for (cf, _, _), c in callers.items() if any(p in cf for p in callers_in))
+        return total
+
+    whole = cumulative("projections/operations.py", "rebuild")
+    write = cumulative("projections/view.py", "write")
+    batch = sum(v[3] for (f, _, fn), v in table.items() if f.startswith(os.getcwd()) and fn == "apply_batch")
+    sql_in_batch = called_from("psycopg/cursor.py", ("execute", "executemany"), ("projections/", "adapters/"))
+    sql_in_batch += cumulative("psycopg/cursor.py", "copy") + cumulative("psycopg/copy.py", "write_row")  # COPY.
+    parts = {
+        "read": cumulative("eventsourcing/postgres.py", "select_notifications"),
+        "decode": cumulative("eventsourcing/persistence.py", "to_domain_event"),
+        "fold": cumulative("eventsourcing/domain.py", "mutate") + cumulative("projections/temporal.py", "revise"),
+        "sql": sql_in_batch + (write - batch),
+    }
+    parts["rest"] = whole - sum(parts.values())
+    return {key: round(100 * value / whole, 1) for key, value in parts.items()} | {"seconds": round(whole, 2)}
+
+
+def rebuild_here(name: str) -> None:
+    """The child: rebuild one projection of the store the environment names; print the seconds it took."""
+    system = bootstrap(Settings.from_env(), in_process=False)
+    start = time.perf_counter()
+    system.projections.rebuild(name)
+    print(time.perf_counter() - start)
+    system.close()
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "--profile":  # `python -m bench.rebuild --profile`: where a rebuild's time goes.
+        print(json.dumps(profile()))
+    else:
+        rebuild_here(sys.argv[1])

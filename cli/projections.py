@@ -8,7 +8,7 @@ import sys
 import time
 from typing import Any
 
-from projections.manager import Progress
+from projections.runner import Progress
 from service.bootstrap import System, bootstrap
 from service.settings import Settings
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -12,7 +12,7 @@ from eventsourcing.domain import event
 from domain.clock import StampedAggregate
 from domain.errors import ActionClosed, NotFound, NotPermitted, RuleViolated
 from domain.principals import EDITOR, Principal
-from domain.timeline import CLOSED, IN_PROGRESS, LEAD, UPDATE, Fact, fold, initial_state
+from domain.timeline import CLOSED, IN_PROGRESS, LEAD, UPDATE, Fact, apply, fold, initial_state, last_order
 
 # What an editor of a contributing (not leading) agency may report.
 CONTRIBUTOR_FIELDS = frozenset({"progress", "impact", "evidence"})
@@ -56,16 +56,37 @@ class Action(StampedAggregate):
         self.facts: dict[str, Fact] = {}
         self.refresh()
 
+    @classmethod
+    def from_facts(  # noqa: PLR0913
+        cls,
+        *,
+        id: UUID,
+        version: int,
+        timestamp: datetime,
+        plan_id: UUID,
+        recommendation_id: UUID,
+        initial: dict[str, Any],
+        facts: dict[str, Fact],
+    ) -> Action:
+        """The action as a read model keeps it (its ids, initial state and facts), ready for events to apply to."""
+        action = cls.__new__(cls)
+        action.__base_init__(originator_id=id, originator_version=version, timestamp=timestamp)
+        action.plan_id, action.recommendation_id = plan_id, recommendation_id
+        action.initial, action.facts = initial, facts
+        action.refresh()
+        return action
+
     # The current state: every fact not retracted, applied in (effective_date, recorded) order.
 
     def refresh(self) -> None:
-        """Forget the folded state: it is folded again when next read (views apply many events unread)."""
+        """Forget the folded state: it is folded again when next read."""
         self._state: dict[str, Any] | None = None
 
     @property
     def state(self) -> dict[str, Any]:
         if self._state is None:
             self._state = fold(self.initial, self.facts.values())
+            self._last = last_order(self.facts.values())
         return self._state
 
     @property
@@ -101,11 +122,19 @@ class Action(StampedAggregate):
         return self.state["last_update"]
 
     def note(self, update_id: str, kind: str, effective_date: date, actor: dict[str, Any], **values: Any) -> None:
-        """Add one event's values to the fact of the update it belongs to (facts are replaced, never changed)."""
+        """Add one event's values to the fact of the update it belongs to (facts are replaced, never changed).
+
+        A fact placed after every other that applies (the usual case: updates reported as they happen)
+        moves the folded state forward; any other is folded afresh when the state is next read.
+        """
         agency = actor.get("on_behalf_of") or actor["agency"]  # An update recorded for an agency is that agency's.
         fact = self.facts.get(update_id) or Fact(update_id, kind, self.version + 1, effective_date, agency)
-        self.facts[update_id] = replace(fact, values={**fact.values, **values})
-        self.refresh()
+        self.facts[update_id] = fact = fact.with_values(**values)
+        if self._state is not None and fact.order >= self._last:
+            apply(self._state, fact)
+            self._last = fact.order
+        else:
+            self.refresh()
 
     # Commands: check the rules, then record the events.
 

@@ -1,26 +1,25 @@
-"""Views that show actions keep each action's facts and fold them with the domain's own code.
+"""Views that show actions fold each event with the domain's own code, keeping the actions they touch in memory.
 
-Each event is applied to a shell of the `Action` aggregate by the event's own method body, so a
-view can never disagree with the aggregate about what an event means.
+Each event is applied to the `Action` aggregate by the event's own method body (`mutate`), so a view
+can never disagree with the aggregate about what an event means; the aggregate folds forward in O(1)
+per event in the usual case (domain/action.py `note`). The facts are stored once, in the event store:
+an action not in memory is loaded from it as it stood just before the event (the library's repository,
+at that version). Memory is only trusted at the position this view last wrote: any other consumer's
+write, a failed batch or a superseded one empties it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
-from datetime import date, datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
-from uuid import UUID
 
 from domain.action import Action
-from domain.timeline import Fact
-from projections.sql import Sql, dumps, loads
+from projections.view import SqlView
 
-FACTS_DDL = (
-    "CREATE TABLE IF NOT EXISTS {p}_facts (action_id TEXT PRIMARY KEY, plan_id TEXT NOT NULL,"
-    " recommendation_id TEXT NOT NULL, initial TEXT NOT NULL, facts TEXT NOT NULL, version INTEGER NOT NULL)"
-)
 DATE_FIELDS = ("due_date", "start_date")
+MAX_FACTS = 40_000  # Facts (about 1 KB each) a view keeps in memory; beyond, the least recently used actions go.
 
 
 def encode_state(values: dict[str, Any]) -> dict[str, Any]:
@@ -31,124 +30,70 @@ def decode_state(values: dict[str, Any]) -> dict[str, Any]:
     return {k: date.fromisoformat(v) if k in DATE_FIELDS and v else v for k, v in values.items()}
 
 
-def encode_fact(fact: Fact) -> dict[str, Any]:
-    return {
-        "update_id": fact.update_id,
-        "kind": fact.kind,
-        "seq": fact.seq,
-        "effective_date": fact.effective_date.isoformat(),
-        "agency": fact.agency,
-        "values": encode_state(fact.values),
-        "recorded_at": fact.recorded_at.isoformat() if fact.recorded_at else None,
-        "retracted": fact.retracted,
-        "retracted_at": fact.retracted_at.isoformat() if fact.retracted_at else None,
-    }
+@dataclass
+class Step:
+    """One event applied to its action: the action after it, and its state (a copy) before it."""
+
+    action: Action
+    before: dict[str, Any]
+    new_fact: bool  # The event began a fact (an update's or a lead assignment's first event).
 
 
-def decode_fact(data: dict[str, Any]) -> Fact:
-    stamp = {k: datetime.fromisoformat(data[k]) if data[k] else None for k in ("recorded_at", "retracted_at")}
-    return Fact(
-        update_id=data["update_id"],
-        kind=data["kind"],
-        seq=data["seq"],
-        effective_date=date.fromisoformat(data["effective_date"]),
-        agency=data["agency"],
-        values=decode_state(data["values"]),
-        retracted=data["retracted"],
-        **stamp,
-    )
+class ActionView(SqlView):
+    """A view that folds actions: it keeps the ones it touches in memory between batches."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.actions = Actions(self.load)
+
+    def forget(self) -> None:
+        self.actions.forget()
+
+    def apply_batch(self, events: Sequence[Any], c: Any) -> None:
+        self.actions.trim()
+        super().apply_batch(events, c)
 
 
-class ActionFolding(Sql):
-    """Keeps (initial state, facts) per action; `fold_event` applies one event and returns the shells.
+class Actions:
+    """The actions a view has folded, by id, valid at the position the view last wrote."""
 
-    Within a batch each action's facts are read once and written once (at `flush`), whatever the
-    number of its events in the batch.
-    """
+    def __init__(self, load: Callable[[Any, int], Any] | None) -> None:
+        self.load = load
+        self.by_id: dict[Any, Action] = {}
 
-    _batch: dict[str, Action]
-    _dirty: dict[str, str]  # Action id -> the time of its last event in this batch.
-
-    def begin_batch(self, events: Sequence[Any], c: Any) -> None:
-        super().begin_batch(events, c)  # type: ignore[misc]
-        self._batch, self._dirty = {}, {}
-        wanted = sorted({str(e.originator_id) for e in events if isinstance(e, Action.Event)})
-        for chunk in range(0, len(wanted), 500):  # Read the batch's actions in a few queries, not one each.
-            ids = {f"id{n}": action_id for n, action_id in enumerate(wanted[chunk : chunk + 500])}
-            self.execute(
-                c,
-                f"SELECT * FROM {{p}}_facts WHERE action_id IN ({', '.join(':' + k for k in ids)})",
-                ids,
-            )
-            for row in c.fetchall():
-                self._batch[row["action_id"]] = from_row(dict(row))
-
-    def raised(self, e: Action.Raised, c: Any) -> Action:
+    def raised(self, e: Action.Raised) -> Action:
         action = e.mutate(None)
         assert action is not None
-        self.execute(
-            c,
-            "INSERT INTO {p}_facts VALUES (:id, :plan, :rec, :initial, '[]', :version)"
-            " ON CONFLICT (action_id) DO NOTHING",
-            {
-                "id": str(e.originator_id),
-                "plan": str(e.plan_id),
-                "rec": str(e.recommendation_id),
-                "initial": dumps(encode_state(action.initial)),
-                "version": e.originator_version,
-            },
-        )
-        self._batch[str(e.originator_id)] = action
+        self.by_id[e.originator_id] = action
         return action
 
-    def fold_event(self, e: Any, c: Any) -> tuple[Action, Action]:
-        """The action just before and just after event `e`, as the aggregate itself would have it."""
-        action_id = str(e.originator_id)
-        before = self._batch[action_id]
-        # Facts are immutable, so shells share them; the event's own method body refreshes the state.
-        after = shell(before.initial, dict(before.facts), before.version, refresh=False)
-        after.plan_id, after.recommendation_id = before.plan_id, before.recommendation_id
-        e.apply(after)
-        for update_id, fact in after.facts.items():  # What the aggregate cannot know: when it was told.
-            if fact.recorded_at is None or (fact.retracted and fact.retracted_at is None):
-                after.facts[update_id] = replace(
-                    fact,
-                    recorded_at=fact.recorded_at or e.timestamp,
-                    retracted_at=fact.retracted_at or (e.timestamp if fact.retracted else None),
-                )
-        after.version = e.originator_version
-        self._batch[action_id] = after
-        self._dirty[action_id] = e.timestamp.isoformat()
-        return before, after
+    def get(self, e: Action.Event) -> Action:
+        """The action as it stood just before event `e`: from memory, else from the event store."""
+        action = self.by_id.pop(e.originator_id, None)  # Put back last: the dict's order is least recent first.
+        if action is not None:
+            self.by_id[e.originator_id] = action
+        if action is None or action.version != e.originator_version - 1:
+            if self.load is None:
+                raise LookupError(f"action {e.originator_id} is not in memory and there is no store to load it from")
+            action = self.by_id[e.originator_id] = self.load(e.originator_id, e.originator_version - 1)
+        return action
 
-    def flush(self, c: Any) -> None:
-        c.executemany(
-            self.sql("UPDATE {p}_facts SET facts = :facts, version = :version WHERE action_id = :id"),
-            [
-                {
-                    "facts": dumps([encode_fact(f) for f in self._batch[a].facts.values()]),
-                    "version": self._batch[a].version,
-                    "id": a,
-                }
-                for a in sorted(self._dirty)
-            ],
-        )
-        super().flush(c)  # type: ignore[misc]
+    def step(self, e: Action.Event) -> Step:
+        action = self.get(e)
+        before = dict(action.state)
+        new_fact = getattr(e, "update_id", None) not in action.facts
+        e.mutate(action)
+        return Step(action, before, new_fact)
+
+    def trim(self) -> None:
+        """Between batches: keep at most MAX_FACTS facts in memory, dropping the least recently used actions."""
+        trim(self.by_id, lambda action: len(action.facts))
+
+    def forget(self) -> None:
+        self.by_id.clear()
 
 
-def from_row(row: dict[str, Any]) -> Action:
-    facts = {f["update_id"]: decode_fact(f) for f in loads(row["facts"])}
-    action = shell(decode_state(loads(row["initial"])), facts, row["version"])
-    action.plan_id, action.recommendation_id = UUID(row["plan_id"]), UUID(row["recommendation_id"])
-    return action
-
-
-def shell(initial: dict[str, Any], facts: dict[str, Fact], version: int, refresh: bool = True) -> Action:
-    """An Action rebuilt from a view's stored facts, ready for an event's method body to apply to."""
-    action = Action.__new__(Action)
-    action.initial = initial
-    action.facts = facts
-    action.version = version
-    if refresh:
-        action.refresh()
-    return action
+def trim(memory: dict[Any, Any], facts: Callable[[Any], int]) -> None:
+    total = sum(facts(value) for value in memory.values())
+    while total > MAX_FACTS and memory:
+        total -= facts(memory.pop(next(iter(memory))))

@@ -2,145 +2,177 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import singledispatchmethod
 from typing import Any
 
-from eventsourcing.persistence import Tracking
-from eventsourcing.projection import Projection
-
+from adapters.sql import dumps, loads
 from domain.action import Action
 from domain.plan import Plan
 from domain.timeline import is_overdue
-from projections.actions import FACTS_DDL, ActionFolding, encode_state
-from projections.sql import SqlView, dumps, loads
+from projections.actions import ActionView, encode_state
+
+PLAN_COLUMNS = ("id", "title", "source", "owner_agency", "created_at", "version")
+RECOMMENDATION_COLUMNS = (
+    "id",
+    "plan_id",
+    "seq",
+    "number",
+    "text",
+    "timescale",
+    "kind",
+    "reference",
+    "outcomes",
+    "measures",
+)
+ACTION_COLUMNS = (
+    "id",
+    "plan_id",
+    "recommendation_id",
+    "raised_at",
+    "number",
+    "description",
+    "lead_agency",
+    "lead_person",
+    "contributing_agencies",
+    "due_date",
+    "due_label",
+    "cost",
+    "start_date",
+    "status",
+    "rag",
+    "last_update",
+    "version",
+    "updated_at",
+)
 
 
-class CurrentStatusView(ActionFolding, SqlView):
+@dataclass
+class Batch:
+    plans: list[tuple[Any, ...]] = field(default_factory=list)
+    plan_versions: dict[str, int] = field(default_factory=dict)
+    recommendations: list[tuple[Any, ...]] = field(default_factory=list)
+    raised: dict[Any, Action.Raised] = field(default_factory=dict)
+    changed: dict[Any, tuple[Action, Any]] = field(default_factory=dict)  # Action id -> (action, its last event).
+
+
+class CurrentStatusView(ActionView):
     tables = {
         "plans": "id",
         "recommendations": "id",
         "actions": "id",
-        "facts": "action_id",
     }
+    indexes = ("recommendations_plan", "actions_plan", "actions_lead")
 
     def ddl(self) -> list[str]:
         return [
-            FACTS_DDL,
-            "CREATE TABLE IF NOT EXISTS {p}_plans (id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL,"
+            "CREATE TABLE IF NOT EXISTS {t.plans} (id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL,"
             " owner_agency TEXT NOT NULL, created_at TEXT NOT NULL, version INTEGER NOT NULL)",
-            "CREATE TABLE IF NOT EXISTS {p}_recommendations (id TEXT PRIMARY KEY, plan_id TEXT NOT NULL,"
+            "CREATE TABLE IF NOT EXISTS {t.recommendations} (id TEXT PRIMARY KEY, plan_id TEXT NOT NULL,"
             " seq INTEGER NOT NULL, number TEXT NOT NULL, text TEXT NOT NULL, timescale TEXT NOT NULL,"
             " kind TEXT NOT NULL, reference TEXT, outcomes TEXT NOT NULL, measures TEXT NOT NULL)",
-            "CREATE INDEX IF NOT EXISTS {i}_recommendations_plan ON {p}_recommendations (plan_id, seq)",
-            "CREATE TABLE IF NOT EXISTS {p}_actions (id TEXT PRIMARY KEY, plan_id TEXT NOT NULL,"
+            "CREATE INDEX IF NOT EXISTS {i.recommendations_plan} ON {t.recommendations} (plan_id, seq)",
+            "CREATE TABLE IF NOT EXISTS {t.actions} (id TEXT PRIMARY KEY, plan_id TEXT NOT NULL,"
             " recommendation_id TEXT NOT NULL, raised_at TEXT NOT NULL, number TEXT NOT NULL,"
             " description TEXT NOT NULL, lead_agency TEXT NOT NULL, lead_person TEXT,"
             " contributing_agencies TEXT NOT NULL, due_date TEXT, due_label TEXT, cost TEXT,"
             " start_date TEXT NOT NULL, status TEXT NOT NULL, rag TEXT, last_update TEXT,"
             " version INTEGER NOT NULL, updated_at TEXT NOT NULL)",
-            "CREATE INDEX IF NOT EXISTS {i}_actions_plan ON {p}_actions (plan_id, raised_at)",
-            "CREATE INDEX IF NOT EXISTS {i}_actions_lead ON {p}_actions (lead_agency, raised_at)",
+            "CREATE INDEX IF NOT EXISTS {i.actions_plan} ON {t.actions} (plan_id, raised_at)",
+            "CREATE INDEX IF NOT EXISTS {i.actions_lead} ON {t.actions} (lead_agency, raised_at)",
         ]
 
-    # Writing: one event, one read-model change.
+    # Writing: each event changes the batch's buffers; each table is written once per batch.
+
+    def begin(self, events: Sequence[Any], c: Any) -> Batch:
+        return Batch()
+
+    def flush(self, batch: Batch, c: Any) -> None:
+        insert = self.db.dialect.insert_many
+        insert(c, self.db.tables.plans, PLAN_COLUMNS, batch.plans)
+        insert(c, self.db.tables.recommendations, RECOMMENDATION_COLUMNS, batch.recommendations)
+        self.db.executemany(
+            c,
+            "UPDATE {t.plans} SET version = {version} WHERE id = {id}",
+            [{"id": plan_id, "version": version} for plan_id, version in batch.plan_versions.items()],
+        )
+        new = [(batch.raised[i], *batch.changed[i]) for i in batch.raised]
+        insert(c, self.db.tables.actions, ACTION_COLUMNS, [new_row(e, a, last.timestamp) for e, a, last in new])
+        self.db.executemany(
+            c,
+            "UPDATE {t.actions} SET lead_agency = {lead_agency}, lead_person = {lead_person},"
+            " contributing_agencies = {contributing_agencies}, due_date = {due_date}, due_label = {due_label},"
+            " status = {status}, rag = {rag}, last_update = {last_update}, version = {version},"
+            " updated_at = {at} WHERE id = {id}",
+            [
+                {
+                    **current_fields(action),
+                    "version": action.version,
+                    "at": last.timestamp.isoformat(),
+                    "id": str(action_id),
+                }
+                for action_id, (action, last) in batch.changed.items()
+                if action_id not in batch.raised
+            ],
+        )
 
     @singledispatchmethod
-    def apply(self, domain_event: Any, c: Any) -> None:
+    def apply(self, domain_event: Any, batch: Batch) -> None:
         """Events this view does not show change nothing (their position is still recorded)."""
 
     @apply.register
-    def _(self, e: Plan.Created, c: Any) -> None:
-        self.execute(
-            c,
-            "INSERT INTO {p}_plans VALUES (:id, :title, :source, :owner_agency, :created_at, :version)"
-            " ON CONFLICT (id) DO NOTHING",
-            {
-                "id": str(e.originator_id),
-                "title": e.title,
-                "source": e.source,
-                "owner_agency": e.owner_agency,
-                "created_at": e.timestamp.isoformat(),
-                "version": e.originator_version,
-            },
-        )
+    def _(self, e: Plan.Created, batch: Batch) -> None:
+        plan_id = str(e.originator_id)
+        batch.plans.append((plan_id, e.title, e.source, e.owner_agency, e.timestamp.isoformat(), e.originator_version))
 
     @apply.register
-    def _(self, e: Plan.RecommendationAdded, c: Any) -> None:
-        self.execute(
-            c,
-            "INSERT INTO {p}_recommendations VALUES (:id, :plan_id, :seq, :number, :text, :timescale, :kind,"
-            " :reference, :outcomes, :measures) ON CONFLICT (id) DO NOTHING",
-            {
-                "id": str(e.recommendation_id),
-                "plan_id": str(e.originator_id),
-                "seq": e.originator_version,
-                "number": e.number,
-                "text": e.text,
-                "timescale": e.timescale,
-                "kind": e.kind,
-                "reference": e.reference,
-                "outcomes": dumps(e.outcomes),
-                "measures": dumps(e.measures),
-            },
+    def _(self, e: Plan.RecommendationAdded, batch: Batch) -> None:
+        plan_id = str(e.originator_id)
+        batch.recommendations.append(
+            (
+                str(e.recommendation_id),
+                plan_id,
+                e.originator_version,
+                e.number,
+                e.text,
+                e.timescale,
+                e.kind,
+                e.reference,
+                dumps(e.outcomes),
+                dumps(e.measures),
+            )
         )
-        self.execute(
-            c,
-            "UPDATE {p}_plans SET version = :v WHERE id = :id",
-            {"v": e.originator_version, "id": str(e.originator_id)},
-        )
+        batch.plan_versions[plan_id] = e.originator_version
 
     @apply.register
-    def _(self, e: Action.Raised, c: Any) -> None:
-        action = self.raised(e, c)
-        self.execute(
-            c,
-            "INSERT INTO {p}_actions VALUES (:id, :plan_id, :recommendation_id, :raised_at, :number, :description,"
-            " :lead_agency, :lead_person, :contributing_agencies, :due_date, :due_label, :cost, :start_date,"
-            " :status, :rag, :last_update, :version, :raised_at) ON CONFLICT (id) DO NOTHING",
-            {
-                "id": str(e.originator_id),
-                "plan_id": str(e.plan_id),
-                "recommendation_id": str(e.recommendation_id),
-                "raised_at": e.timestamp.isoformat(),
-                "number": e.number,
-                "description": e.description,
-                "cost": e.cost,
-                "start_date": e.effective_date.isoformat(),
-                "version": e.originator_version,
-                **current_fields(action),
-            },
-        )
+    def _(self, e: Action.Raised, batch: Batch) -> None:
+        batch.raised[e.originator_id] = e
+        batch.changed[e.originator_id] = (self.actions.raised(e), e)
 
     @apply.register
-    def _(self, e: Action.Event, c: Any) -> None:
-        self.fold_event(e, c)  # The row is written once per batch, at flush.
-
-    def flush(self, c: Any) -> None:
-        columns = ", ".join(f"{name} = :{name}" for name in CURRENT_FIELDS)
-        c.executemany(
-            self.sql(f"UPDATE {{p}}_actions SET {columns}, version = :version, updated_at = :at WHERE id = :id"),
-            [
-                {**current_fields(self._batch[a]), "version": self._batch[a].version, "at": at, "id": a}
-                for a, at in sorted(self._dirty.items())
-            ],
-        )
-        super().flush(c)
+    def _(self, e: Action.Event, batch: Batch) -> None:
+        action = self.actions.get(e)
+        e.mutate(action)
+        batch.changed[e.originator_id] = (action, e)
 
     # Reading.
 
     def list_plans(self, today: date) -> list[dict[str, Any]]:
         """The plans, oldest first; their summaries are the rollups view's (projections/rollups.py)."""
-        return self.fetchall("SELECT id, title, source, owner_agency FROM {p}_plans ORDER BY created_at")
+        return self.db.fetchall("SELECT id, title, source, owner_agency FROM {t.plans} ORDER BY created_at")
 
     def get_plan(self, plan_id: str, today: date) -> dict[str, Any] | None:
-        plan = self.fetchone("SELECT id, title, source, owner_agency FROM {p}_plans WHERE id = :id", {"id": plan_id})
+        plan = self.db.fetchone(
+            "SELECT id, title, source, owner_agency FROM {t.plans} WHERE id = {id}", {"id": plan_id}
+        )
         if plan is None:
             return None
-        recommendations = self.fetchall(
-            "SELECT * FROM {p}_recommendations WHERE plan_id = :id ORDER BY seq", {"id": plan_id}
+        recommendations = self.db.fetchall(
+            "SELECT * FROM {t.recommendations} WHERE plan_id = {id} ORDER BY seq", {"id": plan_id}
         )
-        actions = self.fetchall("SELECT * FROM {p}_actions WHERE plan_id = :id ORDER BY raised_at", {"id": plan_id})
+        actions = self.db.fetchall("SELECT * FROM {t.actions} WHERE plan_id = {id} ORDER BY raised_at", {"id": plan_id})
         shown = [action_out(a, today) for a in actions]
         plan["recommendations"] = [
             {
@@ -154,14 +186,14 @@ class CurrentStatusView(ActionFolding, SqlView):
         return plan
 
     def get_action(self, action_id: str, today: date) -> dict[str, Any] | None:
-        row = self.fetchone("SELECT * FROM {p}_actions WHERE id = :id", {"id": action_id})
+        row = self.db.fetchone("SELECT * FROM {t.actions} WHERE id = {id}", {"id": action_id})
         return action_out(row, today) if row else None
 
     def agency_actions(
         self, agency: str, today: date, status: str | None = None, overdue: bool | None = None
     ) -> list[dict[str, Any]]:
-        rows = self.fetchall(
-            "SELECT * FROM {p}_actions WHERE lead_agency = :agency ORDER BY raised_at", {"agency": agency}
+        rows = self.db.fetchall(
+            "SELECT * FROM {t.actions} WHERE lead_agency = {agency} ORDER BY raised_at", {"agency": agency}
         )
         shown = [action_out(r, today) for r in rows]
         return [
@@ -169,18 +201,6 @@ class CurrentStatusView(ActionFolding, SqlView):
             for a in shown
             if (status is None or a["status"] == status) and (overdue is None or a["overdue"] == overdue)
         ]
-
-
-CURRENT_FIELDS = (
-    "lead_agency",
-    "lead_person",
-    "contributing_agencies",
-    "due_date",
-    "due_label",
-    "status",
-    "rag",
-    "last_update",
-)
 
 
 def current_fields(action: Action) -> dict[str, Any]:
@@ -198,6 +218,23 @@ def current_fields(action: Action) -> dict[str, Any]:
     state["contributing_agencies"] = dumps(action.contributing_agencies)
     state["last_update"] = dumps(encode_state(last)) if last else None
     return state
+
+
+def new_row(e: Action.Raised, action: Action, at: datetime) -> tuple[Any, ...]:
+    row = {
+        "id": str(e.originator_id),
+        "plan_id": str(e.plan_id),
+        "recommendation_id": str(e.recommendation_id),
+        "raised_at": e.timestamp.isoformat(),
+        "number": e.number,
+        "description": e.description,
+        "cost": e.cost,
+        "start_date": e.effective_date.isoformat(),
+        "version": action.version,
+        "updated_at": at.isoformat(),
+        **current_fields(action),
+    }
+    return tuple(row[column] for column in ACTION_COLUMNS)
 
 
 def action_out(row: dict[str, Any], today: date) -> dict[str, Any]:
@@ -221,13 +258,3 @@ def action_out(row: dict[str, Any], today: date) -> dict[str, Any]:
         "last_update": loads(row["last_update"]),
         "version": row["version"],
     }
-
-
-class CurrentStatus(Projection[CurrentStatusView]):
-    """Projects every event onto the current-status tables."""
-
-    name = "current_status"
-    view_class = CurrentStatusView
-
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.write([domain_event], tracking)

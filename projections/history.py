@@ -10,17 +10,15 @@ Every column follows from the events alone, so a rebuild reproduces the table ex
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID, uuid5
 
-from eventsourcing.persistence import Tracking
-from eventsourcing.projection import Projection
-
+from adapters.sql import dumps, loads
 from domain.action import Action
-from projections.actions import FACTS_DDL, ActionFolding, encode_state
-from projections.sql import SqlView, dumps, loads
+from projections.actions import ActionView, Step, encode_state
 
 CREATED, UPDATE, LEAD_ASSIGNED, RETRACTION = "created", "update", "lead_assigned", "retraction"
 TYPES = (CREATED, UPDATE, LEAD_ASSIGNED, RETRACTION)
@@ -53,194 +51,123 @@ REPORTED: dict[type[Any], tuple[str, ...]] = {
     Action.RagRated: ("rag",),
     Action.DueDateRevised: ("due_date", "due_label"),
 }
+Key = tuple[str, str]  # (action id, item id)
 
 
-class HistoryView(ActionFolding, SqlView):
+class Batch:
+    """The items a batch touches, each read at most once and written once: new ones inserted, others updated.
+    An item's `changes` stay a dict until written."""
+
+    def __init__(self, view: HistoryView, c: Any) -> None:
+        self.view, self.c = view, c
+        self.items: dict[Key, dict[str, Any]] = {}
+        self.new: set[Key] = set()
+        self.changed: set[Key] = set()
+
+    def add(self, key: Key, row: dict[str, Any]) -> None:
+        self.items[key] = row
+        self.new.add(key)
+
+    def get(self, key: Key) -> dict[str, Any] | None:
+        if key not in self.items:
+            row = self.view.db.fetchone(
+                "SELECT * FROM {t.items} WHERE action_id = {action_id} AND id = {id}",
+                {"action_id": key[0], "id": key[1]},
+            )
+            if row is None:
+                return None
+            row["changes"] = loads(row["changes"])
+            self.items[key] = row
+        self.changed.add(key)
+        return self.items[key]
+
+    def write(self) -> None:
+        db = self.view.db
+        for key in self.new | self.changed:
+            self.items[key]["changes"] = dumps(self.items[key]["changes"])
+        rows = [self.items[key] for key in sorted(self.new)]
+        db.dialect.insert_many(self.c, db.tables.items, COLUMNS, [tuple(r[c] for c in COLUMNS) for r in rows])
+        db.executemany(
+            self.c,
+            "UPDATE {t.items} SET changes = {changes}, text = {text}, impact = {impact}, evidence = {evidence},"
+            " reason = {reason}, version = {version}, retracted = {retracted} WHERE action_id = {action_id}"
+            " AND id = {id}",
+            [self.items[key] for key in sorted(self.changed - self.new)],
+        )
+
+
+class HistoryView(ActionView):
     tables = {
         "items": "action_id, seq",
-        "facts": "action_id",
     }
+    indexes = ("items_id",)
 
     def ddl(self) -> list[str]:
         return [
-            FACTS_DDL,
-            "CREATE TABLE IF NOT EXISTS {p}_items (action_id TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,"
+            "CREATE TABLE IF NOT EXISTS {t.items} (action_id TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL,"
             " type TEXT NOT NULL, version INTEGER NOT NULL, recorded_at TEXT NOT NULL, effective_date TEXT,"
             " actor TEXT NOT NULL, user_id TEXT, changes TEXT NOT NULL, text TEXT, reason TEXT, impact TEXT,"
             " evidence TEXT, retracts TEXT, retracted TEXT, PRIMARY KEY (action_id, seq))",
-            "CREATE UNIQUE INDEX IF NOT EXISTS {i}_items_id ON {p}_items (action_id, id)",
+            "CREATE UNIQUE INDEX IF NOT EXISTS {i.items_id} ON {t.items} (action_id, id)",
         ]
 
     # Writing.
 
+    def begin(self, events: Sequence[Any], c: Any) -> Batch:
+        return Batch(self, c)
+
+    def flush(self, batch: Batch, c: Any) -> None:
+        batch.write()
+
     @singledispatchmethod
-    def apply(self, domain_event: Any, c: Any) -> None:
+    def apply(self, domain_event: Any, batch: Batch) -> None:
         """Events of other aggregates are not part of any action's history (their position is still recorded)."""
 
     @apply.register
-    def _(self, e: Action.Raised, c: Any) -> None:
-        action = self.raised(e, c)
-        state = state_of(action)
+    def _(self, e: Action.Raised, batch: Batch) -> None:
+        state = state_of(self.actions.raised(e).state)
         changes = {name: {"from": None, "to": state[name]} for name in FIELDS if state[name] not in (None, [])}
-        self.insert(c, e, id=str(e.originator_id), type=CREATED, changes=changes, text=e.description)
+        insert(batch, e, id=str(e.originator_id), type=CREATED, changes=changes, text=e.description)
 
     @apply.register
-    def _(self, e: Action.Event, c: Any) -> None:
-        before, after = self.fold_event(e, c)
+    def _(self, e: Action.Event, batch: Batch) -> None:
+        step = self.actions.step(e)
         if isinstance(e, Action.UpdateRetracted):
-            self.retraction(c, e, before, after)
+            retraction(batch, e, step)
         elif isinstance(e, Action.LeadAssigned):
-            was = state_of(before)
+            was = state_of(step.before)
             reported = {name: encoded(getattr(e, name)) for name in LEAD_FIELDS}
             changes = {name: {"from": was[name], "to": to} for name, to in reported.items() if was[name] != to}
-            self.insert(c, e, id=e.update_id, type=LEAD_ASSIGNED, changes=changes)
+            insert(batch, e, id=e.update_id, type=LEAD_ASSIGNED, changes=changes)
         elif hasattr(e, "update_id"):
-            self.update(c, e, before, after)
-
-    def update(self, c: Any, e: Any, before: Action, after: Action) -> None:
-        """Merge one event of a posted update into that update's item (created by its first event)."""
-        if e.update_id not in before.facts:  # The update's first event: its item starts here.
-            self.insert(c, e, id=e.update_id, type=UPDATE, changes={})
-        item = self.item(c, str(e.originator_id), e.update_id)
-        assert item is not None
-        changes = loads(item["changes"])
-        was = state_of(before)
-        if type(e) in REPORTED:
-            for name in REPORTED[type(e)]:
-                if was[name] != encoded(getattr(e, name)):  # Only what the update changed: never `amber -> amber`.
-                    changes.setdefault(name, {"from": was[name]})["to"] = encoded(getattr(e, name))
-        elif not isinstance(e, (Action.ProgressReported, Action.ImpactRecorded, Action.EvidenceAdded)):
-            now = state_of(after)  # An event this view does not know by name: show what it moved.
-            for name in FIELDS:
-                if was[name] != now[name]:
-                    changes.setdefault(name, {"from": was[name]})["to"] = now[name]
-        values = {
-            "changes": dumps(changes),
-            "text": e.text if isinstance(e, Action.ProgressReported) else item["text"],
-            "impact": e.text if isinstance(e, Action.ImpactRecorded) else item["impact"],
-            "evidence": item["evidence"],
-            "reason": getattr(e, "reason", None) or item["reason"],
-        }
-        if isinstance(e, Action.EvidenceAdded):
-            values["evidence"] = dumps([*(loads(item["evidence"]) or []), *e.items])
-        self.change(item, **values, version=e.originator_version)
-
-    def retraction(self, c: Any, e: Action.UpdateRetracted, before: Action, after: Action) -> None:
-        """Mark the retracted update, and record the retraction as an item of its own."""
-        action_id = str(e.originator_id)
-        marker = {"at": e.timestamp.isoformat(), "by": public(e.actor), "reason": e.reason}
-        retracted = self.item(c, action_id, e.update_id)
-        if retracted:
-            self.change(retracted, retracted=dumps(marker))
-        was, now = state_of(before), state_of(after)
-        changes = {name: {"from": was[name], "to": now[name]} for name in RETRACTION_FIELDS if was[name] != now[name]}
-        self.insert(
-            c,
-            e,
-            id=retraction_id(e.update_id, e.originator_version),
-            type=RETRACTION,
-            changes=changes,
-            effective_date=retracted["effective_date"] if retracted else None,
-            reason=e.reason,
-            retracts=e.update_id,
-        )
-
-    def insert(self, c: Any, e: Any, **item: Any) -> None:
-        row = {
-            "action_id": str(e.originator_id),
-            "seq": e.originator_version,
-            "version": e.originator_version,
-            "recorded_at": e.timestamp.isoformat(),
-            "effective_date": encoded(getattr(e, "effective_date", None)),
-            "actor": dumps(public(e.actor)),
-            "user_id": e.actor.get("user_id"),
-            "text": None,
-            "reason": None,
-            "impact": None,
-            "evidence": None,
-            "retracts": None,
-            "retracted": None,
-            **item,
-        }
-        row["changes"] = dumps(row["changes"])
-        key = (row["action_id"], row["id"])  # Batches apply exactly once: an item is never inserted twice.
-        self._items[key] = row
-        self._new.add(key)
-
-    def item(self, c: Any, action_id: str, item_id: str) -> dict[str, Any] | None:
-        """The item as this batch has it so far (read from the table once, then kept until flush)."""
-        key = (action_id, item_id)
-        if key not in self._items:
-            self.execute(
-                c,
-                "SELECT * FROM {p}_items WHERE action_id = :action_id AND id = :id",
-                {"action_id": action_id, "id": item_id},
-            )
-            row = c.fetchone()
-            if row is None:
-                return None
-            self._items[key] = dict(row)
-        return self._items[key]
-
-    def change(self, item: dict[str, Any], **values: Any) -> None:
-        item.update(values)
-        self._dirty_items.add((item["action_id"], item["id"]))
-
-    def begin_batch(self, events: Any, c: Any) -> None:
-        super().begin_batch(events, c)
-        self._items: dict[tuple[str, str], dict[str, Any]] = {}
-        self._new: set[tuple[str, str]] = set()
-        self._dirty_items: set[tuple[str, str]] = set()
-
-    def flush(self, c: Any) -> None:
-        """Write each item touched by the batch once: new ones inserted whole, others updated."""
-        c.executemany(
-            self.sql(f"INSERT INTO {{p}}_items ({', '.join(COLUMNS)}) VALUES ({', '.join(':' + k for k in COLUMNS)})"),
-            [self._items[key] for key in sorted(self._new)],
-        )
-        c.executemany(
-            self.sql(
-                "UPDATE {p}_items SET changes = :changes, text = :text, impact = :impact, evidence = :evidence,"
-                " reason = :reason, version = :version, retracted = :retracted WHERE action_id = :action_id"
-                " AND id = :id"
-            ),
-            [self._items[key] for key in sorted(self._dirty_items - self._new)],
-        )
-        super().flush(c)
+            update(batch, e, step)
 
     # Reading.
 
     def history(self, action_id: str) -> list[dict[str, Any]] | None:
         """The action's items in recorded order; None when there is no such action."""
-        rows = self.fetchall("SELECT * FROM {p}_items WHERE action_id = :id ORDER BY seq", {"id": action_id})
+        rows = self.db.fetchall("SELECT * FROM {t.items} WHERE action_id = {id} ORDER BY seq", {"id": action_id})
         return [item_out(row) for row in rows] if rows else None
 
     def last_updates_recorded(self, action_ids: list[str]) -> dict[str, str]:
         """When each action's latest update not retracted was recorded (ISO instant, UTC); absent if none."""
-        found: dict[str, str] = {}
-        for chunk in range(0, len(action_ids), 500):
-            ids = {f"id{n}": action_id for n, action_id in enumerate(action_ids[chunk : chunk + 500])}
-            rows = self.fetchall(
-                "SELECT action_id, MAX(recorded_at) AS recorded_at FROM {p}_items WHERE type = 'update'"
-                f" AND retracted IS NULL AND action_id IN ({', '.join(':' + k for k in ids)}) GROUP BY action_id",
-                ids,
-            )
-            found |= {row["action_id"]: row["recorded_at"] for row in rows}
-        return found
+        rows = self.db.fetchall(
+            "SELECT action_id, MAX(recorded_at) AS recorded_at FROM {t.items} WHERE type = 'update'"
+            " AND retracted IS NULL AND action_id {in_ids} GROUP BY action_id",
+            {"ids": self.db.dialect.as_list(action_ids)},
+        )
+        return {row["action_id"]: row["recorded_at"] for row in rows}
 
     def histories(self, action_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
         """Many actions' items in a few reads (a committee report reads a whole plan's): action id -> its items in
         recorded order, as `history` gives them; actions without any are left out."""
         found: dict[str, list[dict[str, Any]]] = {}
-        for chunk in range(0, len(action_ids), 500):
-            ids = {f"id{n}": action_id for n, action_id in enumerate(action_ids[chunk : chunk + 500])}
-            rows = self.fetchall(
-                f"SELECT * FROM {{p}}_items WHERE action_id IN ({', '.join(':' + k for k in ids)})"
-                " ORDER BY action_id, seq",
-                ids,
-            )
-            for row in rows:
-                found.setdefault(row["action_id"], []).append(item_out(row))
+        rows = self.db.fetchall(
+            "SELECT * FROM {t.items} WHERE action_id {in_ids} ORDER BY action_id, seq",
+            {"ids": self.db.dialect.as_list(action_ids)},
+        )
+        for row in rows:
+            found.setdefault(row["action_id"], []).append(item_out(row))
         return found
 
 
@@ -264,13 +191,92 @@ def item_out(row: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
-def state_of(action: Action) -> dict[str, Any]:
-    """The action's current fields, as JSON-ready values."""
-    last = action.last_progress
+def update(batch: Batch, e: Any, step: Step) -> None:
+    """Merge one event of a posted update into that update's item (created by its first event)."""
+    key = (str(e.originator_id), e.update_id)
+    if step.new_fact:  # The update's first event: its item starts here.
+        insert(batch, e, id=e.update_id, type=UPDATE, changes={})
+    item = batch.get(key)
+    assert item is not None
+    changes = item["changes"]
+    if type(e) in REPORTED:
+        for name in REPORTED[type(e)]:
+            was, to = shown(step.before, name), encoded(getattr(e, name))
+            if was != to:  # Only what the update changed: never `amber -> amber`.
+                changes.setdefault(name, {"from": was})["to"] = to
+    elif not isinstance(e, (Action.ProgressReported, Action.ImpactRecorded, Action.EvidenceAdded)):
+        was, now = state_of(step.before), state_of(step.action.state)  # An event not known by name: what it moved.
+        for name in FIELDS:
+            if was[name] != now[name]:
+                changes.setdefault(name, {"from": was[name]})["to"] = now[name]
+    if isinstance(e, Action.ProgressReported):
+        item["text"] = e.text
+    elif isinstance(e, Action.ImpactRecorded):
+        item["impact"] = e.text
+    elif isinstance(e, Action.EvidenceAdded):
+        item["evidence"] = dumps([*(loads(item["evidence"]) or []), *e.items])
+    item["reason"] = getattr(e, "reason", None) or item["reason"]
+    item["version"] = e.originator_version
+
+
+def retraction(batch: Batch, e: Action.UpdateRetracted, step: Step) -> None:
+    """Mark the retracted update, and record the retraction as an item of its own."""
+    action_id = str(e.originator_id)
+    marker = {"at": e.timestamp.isoformat(), "by": public(e.actor), "reason": e.reason}
+    retracted = batch.get((action_id, e.update_id))
+    if retracted:
+        retracted["retracted"] = dumps(marker)
+    was, now = state_of(step.before), state_of(step.action.state)
+    changes = {name: {"from": was[name], "to": now[name]} for name in RETRACTION_FIELDS if was[name] != now[name]}
+    insert(
+        batch,
+        e,
+        id=retraction_id(e.update_id, e.originator_version),
+        type=RETRACTION,
+        changes=changes,
+        effective_date=retracted["effective_date"] if retracted else None,
+        reason=e.reason,
+        retracts=e.update_id,
+    )
+
+
+def insert(batch: Batch, e: Any, **item: Any) -> None:
+    row = {
+        "action_id": str(e.originator_id),
+        "seq": e.originator_version,
+        "version": e.originator_version,
+        "recorded_at": e.timestamp.isoformat(),
+        "effective_date": encoded(getattr(e, "effective_date", None)),
+        "actor": dumps(public(e.actor)),
+        "user_id": e.actor.get("user_id"),
+        "text": None,
+        "reason": None,
+        "impact": None,
+        "evidence": None,
+        "retracts": None,
+        "retracted": None,
+        **item,
+    }
+    batch.add((row["action_id"], row["id"]), row)  # Batches apply exactly once: an item is never inserted twice.
+
+
+def shown(state: dict[str, Any], name: str) -> Any:
+    """One of an action's fields as history shows it, JSON-ready."""
+    value = state[name]
+    if name == "contributing_agencies":
+        return list(value)
+    if name == "last_update":
+        return encode_state(value) if value else None
+    return encoded(value)
+
+
+def state_of(state: dict[str, Any]) -> dict[str, Any]:
+    """An action's fields as history shows them, JSON-ready."""
+    last = state["last_update"]
     return encode_state(
         {
-            **{name: getattr(action, name) for name in FIELDS},
-            "contributing_agencies": list(action.contributing_agencies),
+            **{name: state[name] for name in FIELDS},
+            "contributing_agencies": list(state["contributing_agencies"]),
             "last_update": encode_state(last) if last else None,
         }
     )
@@ -289,13 +295,3 @@ def public(actor: dict[str, Any]) -> dict[str, Any]:
 def retraction_id(update_id: str | UUID, seq: int) -> str:
     """A retraction's id: the same whenever the events are folded, distinct from the update's."""
     return str(uuid5(UUID(str(update_id)), f"retraction:{seq}"))
-
-
-class HistoryProjection(Projection[HistoryView]):
-    """Projects every action event onto its action's audit trail."""
-
-    name = "history"
-    view_class = HistoryView
-
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.write([domain_event], tracking)

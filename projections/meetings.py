@@ -2,63 +2,58 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import singledispatchmethod
 from typing import Any
 
-from eventsourcing.persistence import Tracking
-from eventsourcing.projection import Projection
-
 from domain.plan import Plan
-from projections.sql import SqlView
+from projections.view import SqlView
 
-COLUMNS = "id, plan_id, date, title, updates_due, scheduled_at"
+COLUMNS = ("id", "plan_id", "date", "title", "updates_due", "scheduled_at")
 
 
 class MeetingsView(SqlView):
     tables = {"meetings": "id"}
+    indexes = ("meetings_plan",)
 
     def ddl(self) -> list[str]:
         return [
-            "CREATE TABLE IF NOT EXISTS {p}_meetings (id TEXT PRIMARY KEY, plan_id TEXT NOT NULL, date TEXT NOT NULL,"
+            "CREATE TABLE IF NOT EXISTS {t.meetings} (id TEXT PRIMARY KEY, plan_id TEXT NOT NULL, date TEXT NOT NULL,"
             " title TEXT NOT NULL, updates_due TEXT NOT NULL, scheduled_at TEXT NOT NULL)",
-            "CREATE INDEX IF NOT EXISTS {i}_meetings_plan ON {p}_meetings (plan_id, date)",
+            "CREATE INDEX IF NOT EXISTS {i.meetings_plan} ON {t.meetings} (plan_id, date)",
         ]
 
+    # Writing: a batch's meetings, inserted together.
+
+    def begin(self, events: Sequence[Any], c: Any) -> list[tuple[str, ...]]:
+        return []
+
     @singledispatchmethod
-    def apply(self, domain_event: Any, c: Any) -> None:
+    def apply(self, domain_event: Any, batch: list[tuple[str, ...]]) -> None:
         """Other events change nothing here (their position is still recorded)."""
 
     @apply.register
-    def _(self, e: Plan.MeetingScheduled, c: Any) -> None:  # type: ignore[name-defined]
-        self.execute(
-            c,
-            f"INSERT INTO {{p}}_meetings ({COLUMNS}) VALUES (:id, :plan_id, :date, :title, :updates_due, :at)"
-            " ON CONFLICT (id) DO NOTHING",
-            {
-                "id": str(e.meeting_id),
-                "plan_id": str(e.originator_id),
-                "date": e.meeting_date.isoformat(),
-                "title": e.title,
-                "updates_due": e.updates_due.isoformat(),
-                "at": e.timestamp.isoformat(),
-            },
+    def _(self, e: Plan.MeetingScheduled, batch: list[tuple[str, ...]]) -> None:  # type: ignore[name-defined]
+        batch.append(
+            (
+                str(e.meeting_id),
+                str(e.originator_id),
+                e.meeting_date.isoformat(),
+                e.title,
+                e.updates_due.isoformat(),
+                e.timestamp.isoformat(),
+            )
         )
+
+    def flush(self, batch: list[tuple[str, ...]], c: Any) -> None:
+        self.db.dialect.insert_many(c, self.db.tables.meetings, COLUMNS, batch)
 
     # Reading.
 
     def meetings(self, plan_id: str | None = None) -> list[dict[str, Any]]:
         """A plan's meetings (or every plan's), in date order: id, plan_id, date, title, updates_due (ISO dates)."""
-        where = "WHERE plan_id = :plan_id " if plan_id else ""
-        return self.fetchall(
-            f"SELECT {COLUMNS} FROM {{p}}_meetings {where}ORDER BY date, scheduled_at", {"plan_id": plan_id}
+        where = "WHERE plan_id = {plan_id} " if plan_id else ""
+        return self.db.fetchall(
+            "SELECT " + ", ".join(COLUMNS) + " FROM {t.meetings} " + where + "ORDER BY date, scheduled_at",
+            {"plan_id": plan_id},
         )
-
-
-class Meetings(Projection[MeetingsView]):
-    """Projects the plans' MeetingScheduled events."""
-
-    name = "meetings"
-    view_class = MeetingsView
-
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.write([domain_event], tracking)

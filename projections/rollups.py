@@ -9,19 +9,16 @@ domain's own code), so updates, lead changes and retractions all keep the counts
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from functools import singledispatchmethod
 from typing import Any
 
-from eventsourcing.persistence import Tracking
-from eventsourcing.projection import Projection
-
 from domain.action import Action
 from domain.plan import Plan
 from domain.timeline import RAGS, STATUSES, is_overdue
-from projections.actions import FACTS_DDL, ActionFolding
-from projections.sql import SqlView
+from projections.actions import ActionView
 
 PLAN, RECOMMENDATION, AGENCY = "plan", "recommendation", "agency"
 SCOPES = (PLAN, RECOMMENDATION, AGENCY)
@@ -31,83 +28,86 @@ NONE = ""  # Stands for a missing rag or due date, so that both can be part of t
 Key = tuple[str, str, str, str, str]
 
 
-class RollupsView(ActionFolding, SqlView):
+@dataclass
+class Batch:
+    scopes: list[tuple[str, str]] = field(default_factory=list)
+    deltas: Counter[Key] = field(default_factory=Counter)
+
+    def move(self, old: list[Key], new: list[Key]) -> None:
+        """One action leaves the `old` keys and joins the `new`."""
+        self.deltas.subtract(set(old) - set(new))
+        self.deltas.update(set(new) - set(old))
+
+
+class RollupsView(ActionView):
     tables = {
         "scopes": "scope, scope_id",
         "counts": ", ".join(KEY),
-        "facts": "action_id",
     }
 
     def ddl(self) -> list[str]:
         return [
-            FACTS_DDL,
             # The plans and recommendations that exist, with or without actions.
-            "CREATE TABLE IF NOT EXISTS {p}_scopes (scope TEXT NOT NULL, scope_id TEXT NOT NULL,"
+            "CREATE TABLE IF NOT EXISTS {t.scopes} (scope TEXT NOT NULL, scope_id TEXT NOT NULL,"
             " PRIMARY KEY (scope, scope_id))",
-            "CREATE TABLE IF NOT EXISTS {p}_counts (scope TEXT NOT NULL, scope_id TEXT NOT NULL,"
+            "CREATE TABLE IF NOT EXISTS {t.counts} (scope TEXT NOT NULL, scope_id TEXT NOT NULL,"
             " status TEXT NOT NULL, rag TEXT NOT NULL, due_date TEXT NOT NULL, n INTEGER NOT NULL,"
             " PRIMARY KEY (scope, scope_id, status, rag, due_date))",
         ]
 
-    # Writing.
+    # Writing: counts move in memory through the batch, then each changed count is written once.
+
+    def begin(self, events: Sequence[Any], c: Any) -> Batch:
+        return Batch()
+
+    def flush(self, batch: Batch, c: Any) -> None:
+        self.db.dialect.insert_many(c, self.db.tables.scopes, ("scope", "scope_id"), batch.scopes)
+        changes = [dict(zip(KEY, key, strict=True), n=n) for key, n in sorted(batch.deltas.items()) if n]
+        self.db.executemany(
+            c,
+            "INSERT INTO {t.counts} VALUES ({scope}, {scope_id}, {status}, {rag}, {due_date}, {n})"
+            " ON CONFLICT (scope, scope_id, status, rag, due_date) DO UPDATE SET n = {t.counts}.n + {n}",
+            changes,
+        )
+        self.db.executemany(
+            c,
+            "DELETE FROM {t.counts} WHERE scope = {scope} AND scope_id = {scope_id} AND status = {status}"
+            " AND rag = {rag} AND due_date = {due_date} AND n <= 0",
+            [change for change in changes if change["n"] < 0],
+        )
 
     @singledispatchmethod
-    def apply(self, domain_event: Any, c: Any) -> None:
+    def apply(self, domain_event: Any, batch: Batch) -> None:
         """Events that change no count change nothing (their position is still recorded)."""
 
     @apply.register
-    def _(self, e: Plan.Created, c: Any) -> None:
-        self.add_scope(c, PLAN, str(e.originator_id))
+    def _(self, e: Plan.Created, batch: Batch) -> None:
+        batch.scopes.append((PLAN, str(e.originator_id)))
 
     @apply.register
-    def _(self, e: Plan.RecommendationAdded, c: Any) -> None:
-        self.add_scope(c, RECOMMENDATION, str(e.recommendation_id))
+    def _(self, e: Plan.RecommendationAdded, batch: Batch) -> None:
+        batch.scopes.append((RECOMMENDATION, str(e.recommendation_id)))
 
     @apply.register
-    def _(self, e: Action.Raised, c: Any) -> None:
-        self.move([], keys(self.raised(e, c)))
+    def _(self, e: Action.Raised, batch: Batch) -> None:
+        batch.move([], keys(self.actions.raised(e)))
 
     @apply.register
-    def _(self, e: Action.Event, c: Any) -> None:
-        before, after = self.fold_event(e, c)
-        if counted(before) != counted(after):  # Progress, impact, evidence, a lead person: no count moves.
-            self.move(keys(before), keys(after))
-
-    def add_scope(self, c: Any, scope: str, scope_id: str) -> None:
-        self.execute(
-            c,
-            "INSERT INTO {p}_scopes VALUES (:scope, :scope_id) ON CONFLICT (scope, scope_id) DO NOTHING",
-            {"scope": scope, "scope_id": scope_id},
-        )
-
-    def begin_batch(self, events: Any, c: Any) -> None:
-        super().begin_batch(events, c)
-        self._deltas: Counter[Key] = Counter()
-
-    def move(self, old: list[Key], new: list[Key]) -> None:
-        """One action leaves the `old` keys and joins the `new` (written once per batch, at flush)."""
-        self._deltas.subtract(set(old) - set(new))
-        self._deltas.update(set(new) - set(old))
-
-    def flush(self, c: Any) -> None:
-        changes = [dict(zip(KEY, key, strict=True), n=n) for key, n in sorted(self._deltas.items()) if n]
-        c.executemany(
-            self.sql(
-                "INSERT INTO {p}_counts VALUES (:scope, :scope_id, :status, :rag, :due_date, :n)"
-                f" ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET n = {{p}}_counts.n + :n"
-            ),
-            changes,
-        )
-        c.executemany(self.sql(f"DELETE FROM {{p}}_counts WHERE {MATCH} AND n <= 0"), changes)
-        super().flush(c)
+    def _(self, e: Action.Event, batch: Batch) -> None:
+        action = self.actions.get(e)
+        was = counted(action.state)
+        e.mutate(action)
+        now = counted(action.state)
+        if was != now:  # Progress, impact, evidence, a lead person: no count moves.
+            batch.move(keys(action, was), keys(action, now))
 
     # Reading.
 
     def known(self, scope: str, scope_id: str) -> bool:
         """Whether the plan or recommendation exists (agencies are the deployment's to know)."""
         return (
-            self.fetchone(
-                "SELECT 1 AS found FROM {p}_scopes WHERE scope = :scope AND scope_id = :scope_id",
+            self.db.fetchone(
+                "SELECT 1 AS found FROM {t.scopes} WHERE scope = {scope} AND scope_id = {scope_id}",
                 {"scope": scope, "scope_id": scope_id},
             )
             is not None
@@ -115,8 +115,8 @@ class RollupsView(ActionFolding, SqlView):
 
     def summary(self, scope: str, scope_id: str, today: date) -> dict[str, Any]:
         """{total, by_status, by_rag, overdue} of one plan, recommendation or agency, overdue as at `today`."""
-        rows = self.fetchall(
-            "SELECT status, rag, due_date, n FROM {p}_counts WHERE scope = :scope AND scope_id = :scope_id",
+        rows = self.db.fetchall(
+            "SELECT status, rag, due_date, n FROM {t.counts} WHERE scope = {scope} AND scope_id = {scope_id}",
             {"scope": scope, "scope_id": scope_id},
         )
         return summarise(rows, today)
@@ -124,10 +124,10 @@ class RollupsView(ActionFolding, SqlView):
     def summaries(self, scope: str, today: date, ids: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
         """scope_id -> summary for every known plan or recommendation, or every agency leading an action;
         given `ids`, for exactly those (all zeros where there are no actions)."""
-        rows = self.fetchall(
-            "SELECT scope_id, status, rag, due_date, n FROM {p}_counts WHERE scope = :scope", {"scope": scope}
+        rows = self.db.fetchall(
+            "SELECT scope_id, status, rag, due_date, n FROM {t.counts} WHERE scope = {scope}", {"scope": scope}
         )
-        known = self.fetchall("SELECT scope_id FROM {p}_scopes WHERE scope = :scope", {"scope": scope})
+        known = self.db.fetchall("SELECT scope_id FROM {t.scopes} WHERE scope = {scope}", {"scope": scope})
         wanted = list(ids) if ids is not None else [r["scope_id"] for r in known + rows]
         grouped: dict[str, list[dict[str, Any]]] = {scope_id: [] for scope_id in wanted}
         for row in rows:
@@ -136,17 +136,14 @@ class RollupsView(ActionFolding, SqlView):
         return {scope_id: summarise(group, today) for scope_id, group in grouped.items()}
 
 
-MATCH = " AND ".join(f"{column} = :{column}" for column in KEY)
-
-
-def counted(action: Action) -> tuple[str, str, str, str]:
+def counted(state: dict[str, Any]) -> tuple[str, str, str, str]:
     """What decides where an action is counted: its lead agency, status, RAG and due date."""
-    due = action.due_date.isoformat() if action.due_date else NONE
-    return action.lead_agency, action.status, action.rag or NONE, due
+    due = state["due_date"].isoformat() if state["due_date"] else NONE
+    return state["lead_agency"], state["status"], state["rag"] or NONE, due
 
 
-def keys(action: Action) -> list[Key]:
-    agency, status, rag, due = counted(action)
+def keys(action: Action, where: tuple[str, str, str, str] | None = None) -> list[Key]:
+    agency, status, rag, due = where or counted(action.state)
     scope_ids = (str(action.plan_id), str(action.recommendation_id), agency)
     return [(scope, scope_id, status, rag, due) for scope, scope_id in zip(SCOPES, scope_ids, strict=True)]
 
@@ -169,13 +166,3 @@ def summarise(rows: Iterable[dict[str, Any]], today: date) -> dict[str, Any]:
         "by_rag": {r: rags[r] for r in RAGS},
         "overdue": overdue,
     }
-
-
-class Rollups(Projection[RollupsView]):
-    """Projects actions' events onto counts per plan, recommendation and lead agency."""
-
-    name = "rollups"
-    view_class = RollupsView
-
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.write([domain_event], tracking)

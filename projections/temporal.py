@@ -4,275 +4,304 @@ Each row says: from `known_from` (until `known_to`), Accord knew that from `vali
 `valid_to`) the action stood in `state`. A change recorded at K closes the rows it contradicts at K
 and adds rows from K; a whole plan at (as_at, known_at) is one indexed query, one row per action.
 An update's events share their update's instant (the first event's), so an update is never half known.
+
+The view keeps each action's facts with when they were recorded and retracted (`KnownFact`, which
+the aggregate does not know), one row per fact, written when the fact changes; they answer `facts_of`
+and let the view fold an action it does not hold in memory. How an action's rows change when a fact is
+learnt is projections/segments.py; valid time is folded by domain/timeline.py. (About 350 lines: one
+view's tables, writing and reading, kept together.)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import singledispatchmethod
 from typing import Any
+from uuid import UUID
 
-from eventsourcing.persistence import Tracking
-from eventsourcing.projection import Projection
-
+from adapters.sql import dumps, loads
 from domain.action import Action
 from domain.plan import Plan
-from domain.timeline import Fact, apply, is_overdue, timeline
-from projections.actions import FACTS_DDL, ActionFolding, decode_fact, decode_state, encode_state
-from projections.sql import SqlView, dumps, loads
+from domain.timeline import Fact, is_overdue, last_order
+from projections.actions import decode_state, encode_state, trim
+from projections.segments import (
+    FACT_COLUMNS,
+    OPEN,
+    Changes,
+    Entry,
+    KnownFact,
+    Row,
+    fact_from_row,
+    fact_row,
+    instant,
+    revise,
+)
+from projections.view import SqlView
 
-OPEN = "9999-12-31T23:59:59.999999+00:00"  # known_to / valid_to of rows not (yet) superseded.
-FOREVER = "9999-12-31"
-# The segment that answers (as_at = :d, known_at = :k): known then, and valid on that day.
-AS_AT = "s.known_from <= :k AND s.known_to > :k AND s.valid_from <= :d AND s.valid_to > :d"
-
-
-def instant(moment: datetime) -> str:
-    """Instants as fixed-width UTC text, so that text order is time order on both backends."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+# The segment that answers (as_at = {d}, known_at = {k}): known then, and valid on that day.
+# An action's state on day {d} as known at {k}: the rows known then partition its valid time, so the one
+# that covers {d} is the latest to start by {d} (an index walk back from {d}, a row or two per action).
+STATE_AS_AT = (
+    "(SELECT s.state FROM {t.segments} s WHERE s.action_id = a.id AND s.valid_from <= {d}"
+    " AND s.known_from <= {k} AND s.known_to > {k} ORDER BY s.valid_from DESC LIMIT 1)"
+)
+SEGMENT_COLUMNS = ("action_id", "known_from", "valid_from", "known_to", "valid_to", "state")
 
 
 @dataclass
-class Row:
-    known_from: str
-    valid_from: str
-    valid_to: str
-    state: str
-    known_to: str = OPEN
-    stored: bool = False  # In the table already (else inserted at flush).
-    changed: bool = False
+class Batch(Changes):
+    plans: list[tuple[Any, ...]] = field(default_factory=list)
+    recommendations: list[tuple[Any, ...]] = field(default_factory=list)
+    actions: list[tuple[Any, ...]] = field(default_factory=list)
+    facts: dict[tuple[UUID, str], Entry] = field(default_factory=dict)  # Facts changed, by (action, update).
+    touched: dict[UUID, Entry] = field(default_factory=dict)
+    # An update's events are revised once, after its last event in the batch: (action) -> (update, known, since).
+    pending: dict[UUID, tuple[str, datetime, date]] = field(default_factory=dict)
 
 
-class TemporalView(ActionFolding, SqlView):
+class TemporalView(SqlView):
     tables = {
         "plans": "id",
         "recommendations": "id",
         "actions": "id",
         "segments": "action_id, known_from, valid_from",
-        "facts": "action_id",
+        "facts": "action_id, update_id",
     }
+    indexes = ("segments_valid", "facts_plan", "actions_plan")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.entries: dict[UUID, Entry] = {}
 
     def ddl(self) -> list[str]:
         return [
-            FACTS_DDL,
-            "CREATE TABLE IF NOT EXISTS {p}_plans"
-            " (id TEXT PRIMARY KEY, title TEXT NOT NULL, recorded_at TEXT NOT NULL)",
-            "CREATE TABLE IF NOT EXISTS {p}_recommendations (id TEXT PRIMARY KEY, plan_id TEXT NOT NULL,"
+            "CREATE TABLE IF NOT EXISTS {t.plans} (id TEXT PRIMARY KEY, title TEXT NOT NULL,"
+            " recorded_at TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS {t.recommendations} (id TEXT PRIMARY KEY, plan_id TEXT NOT NULL,"
             " seq INTEGER NOT NULL, number TEXT NOT NULL, text TEXT NOT NULL, recorded_at TEXT NOT NULL)",
-            "CREATE TABLE IF NOT EXISTS {p}_actions (id TEXT PRIMARY KEY, plan_id TEXT NOT NULL,"
+            "CREATE TABLE IF NOT EXISTS {t.actions} (id TEXT PRIMARY KEY, plan_id TEXT NOT NULL,"
             " recommendation_id TEXT NOT NULL, number TEXT NOT NULL, description TEXT NOT NULL,"
-            " start_date TEXT NOT NULL, recorded_at TEXT NOT NULL)",
-            "CREATE TABLE IF NOT EXISTS {p}_segments (action_id TEXT NOT NULL, known_from TEXT NOT NULL,"
-            " valid_from TEXT NOT NULL, known_to TEXT NOT NULL, valid_to TEXT NOT NULL, plan_id TEXT NOT NULL,"
-            " state TEXT NOT NULL, PRIMARY KEY (action_id, known_from, valid_from))",
-            "CREATE INDEX IF NOT EXISTS {i}_segments_plan ON {p}_segments (plan_id, known_to, known_from, valid_from)",
+            " start_date TEXT NOT NULL, recorded_at TEXT NOT NULL, initial TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS {i.actions_plan} ON {t.actions} (plan_id, recorded_at)",
+            "CREATE TABLE IF NOT EXISTS {t.segments} (action_id TEXT NOT NULL, known_from TEXT NOT NULL,"
+            " valid_from TEXT NOT NULL, known_to TEXT NOT NULL, valid_to TEXT NOT NULL, state TEXT NOT NULL,"
+            " PRIMARY KEY (action_id, known_from, valid_from))",
+            "CREATE INDEX IF NOT EXISTS {i.segments_valid} ON {t.segments}"
+            " (action_id, valid_from, known_from, known_to)",
+            "CREATE TABLE IF NOT EXISTS {t.facts} (action_id TEXT NOT NULL, update_id TEXT NOT NULL,"
+            " plan_id TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER NOT NULL, effective_date TEXT NOT NULL,"
+            " agency TEXT NOT NULL, vals TEXT NOT NULL, recorded_at TEXT NOT NULL, retracted INTEGER NOT NULL,"
+            " retracted_at TEXT, PRIMARY KEY (action_id, update_id))",
+            "CREATE INDEX IF NOT EXISTS {i.facts_plan} ON {t.facts} (plan_id)",
         ]
+
+    def forget(self) -> None:
+        self.entries.clear()
 
     # Writing.
 
-    def begin_batch(self, events: Any, c: Any) -> None:
-        super().begin_batch(events, c)
-        self._rows: dict[str, list[Row]] = {}
-        self._gone: list[dict[str, str]] = []
-        self._closed: list[tuple[str, Row]] = []
+    def begin(self, events: Sequence[Any], c: Any) -> Batch:
+        trim(self.entries, lambda entry: len(entry.action.facts) + len(entry.rows))  # Between batches only.
+        self.fetch([e for e in events if isinstance(e, Action.Event) and not isinstance(e, Action.Raised)], c)
+        return Batch()
 
     @singledispatchmethod
-    def apply(self, domain_event: Any, c: Any) -> None:
+    def apply(self, domain_event: Any, batch: Batch) -> None:
         """Other events show nowhere in time travel (their position is still recorded)."""
 
     @apply.register
-    def _(self, e: Plan.Created, c: Any) -> None:
-        self.execute(
-            c,
-            "INSERT INTO {p}_plans VALUES (:id, :title, :at) ON CONFLICT (id) DO NOTHING",
-            {"id": str(e.originator_id), "title": e.title, "at": instant(e.timestamp)},
+    def _(self, e: Plan.Created, batch: Batch) -> None:
+        batch.plans.append((str(e.originator_id), e.title, instant(e.timestamp)))
+
+    @apply.register
+    def _(self, e: Plan.RecommendationAdded, batch: Batch) -> None:
+        at = instant(e.timestamp)
+        batch.recommendations.append(
+            (str(e.recommendation_id), str(e.originator_id), e.originator_version, e.number, e.text, at)
         )
 
     @apply.register
-    def _(self, e: Plan.RecommendationAdded, c: Any) -> None:
-        self.execute(
-            c,
-            "INSERT INTO {p}_recommendations VALUES (:id, :plan, :seq, :number, :text, :at)"
-            " ON CONFLICT (id) DO NOTHING",
-            {
-                "id": str(e.recommendation_id),
-                "plan": str(e.originator_id),
-                "seq": e.originator_version,
-                "number": e.number,
-                "text": e.text,
-                "at": instant(e.timestamp),
-            },
-        )
-
-    @apply.register
-    def _(self, e: Action.Raised, c: Any) -> None:
-        action = self.raised(e, c)
-        self.execute(
-            c,
-            "INSERT INTO {p}_actions VALUES (:id, :plan, :rec, :number, :description, :start, :at)"
-            " ON CONFLICT (id) DO NOTHING",
-            {
-                "id": str(e.originator_id),
-                "plan": str(e.plan_id),
-                "rec": str(e.recommendation_id),
-                "number": e.number,
-                "description": e.description,
-                "start": e.effective_date.isoformat(),
-                "at": instant(e.timestamp),
-            },
-        )
-        self._rows[str(e.originator_id)] = []
-        self.revise(str(e.originator_id), action, instant(e.timestamp), e.effective_date, c)
-
-    @apply.register
-    def _(self, e: Action.Event, c: Any) -> None:
-        _, action = self.fold_event(e, c)
-        fact = action.facts.get(getattr(e, "update_id", ""))
-        if fact is None:
-            return  # An event that carries no fact changes no timeline.
-        known = e.timestamp if isinstance(e, Action.UpdateRetracted) else fact.recorded_at
-        assert known is not None
-        # A retraction takes a fact out from under others of its day: its timeline is folded afresh.
-        retraction = isinstance(e, Action.UpdateRetracted)
-        self.revise(str(e.originator_id), action, instant(known), fact.effective_date, c, refold=retraction)
-
-    def revise(  # noqa: PLR0913
-        self, action_id: str, action: Action, known: str, since: date, c: Any, *, refold: bool = False
-    ) -> None:
-        """Close what the action's new timeline contradicts at `known`; add what it newly says from `known`.
-
-        Only valid time from `since` (the changed fact's effective date) on can differ: segments that
-        end before it are neither recomputed nor compared.
-        """
-        start = action.initial["start_date"]
-        since_text = max(since, start).isoformat()
-        rows = self.open_rows(action_id, c)
-        segments = set(self.tail(action, rows, since_text, refold=refold))
-        kept = []
-        for row in rows:
-            if row.valid_to < since_text:
-                kept.append(row)
-            elif (row.valid_from, row.valid_to, row.state) in segments:
-                segments.discard((row.valid_from, row.valid_to, row.state))
-                kept.append(row)
-            elif row.known_from == known:  # Said earlier by this same update: it was never known alone.
-                if row.stored:
-                    self._gone.append(
-                        {"action_id": action_id, "known_from": row.known_from, "valid_from": row.valid_from}
-                    )
-            else:
-                row.known_to, row.changed = known, True
-                self._closed.append((action_id, row))
-        kept += [Row(known, *segment) for segment in sorted(segments)]
-        self._rows[action_id] = kept
-
-    @staticmethod
-    def tail(action: Action, rows: list[Row], since: str, *, refold: bool = False) -> list[tuple[str, str, str]]:
-        """The timeline's segments that reach `since` or later, as (valid_from, valid_to, state) text.
-
-        When the changed fact is the last to apply (the usual case: updates reported as they happen),
-        the timeline only changes from `since` on and follows from the open segment covering it, so
-        the whole history need not be folded again. Otherwise fold it all.
-        """
-        start = action.initial["start_date"]
-        facts = [f for f in action.facts.values() if f.applies(None, None)]
-        last = max(facts, key=lambda f: (f.effective_date, f.seq), default=None)
-        covering = [r for r in rows if r.valid_from <= since < r.valid_to]
-        if refold or last is None or max(last.effective_date, start).isoformat() != since or len(covering) != 1:
-            return [
-                (valid_from.isoformat(), valid_to.isoformat() if valid_to else FOREVER, encoded(state))
-                for valid_from, valid_to, state in timeline(action.initial, facts, start)
-                if valid_to is None or valid_to.isoformat() >= since
-            ]
-        row = covering[0]
-        after = decode_state(loads(row.state))
-        apply(after, last)
-        pieces = [(r.valid_from, r.valid_to, r.state) for r in rows if since <= r.valid_to and r is not row]
-        if row.valid_from < since:
-            pieces.append((row.valid_from, since, row.state))
-        pieces.append((since, FOREVER, encoded(after)))
-        merged: list[tuple[str, str, str]] = []
-        for piece in sorted(pieces):  # As `timeline` does: equal neighbours are one segment.
-            if merged and merged[-1][2] == piece[2]:
-                merged[-1] = (merged[-1][0], piece[1], piece[2])
-            else:
-                merged.append(piece)
-        return merged
-
-    def open_rows(self, action_id: str, c: Any) -> list[Row]:
-        if action_id not in self._rows:
-            self.execute(
-                c,
-                "SELECT known_from, valid_from, valid_to, state FROM {p}_segments"
-                " WHERE action_id = :id AND known_to = :open",
-                {"id": action_id, "open": OPEN},
+    def _(self, e: Action.Raised, batch: Batch) -> None:
+        action = e.mutate(None)
+        assert action is not None
+        batch.actions.append(
+            (
+                str(e.originator_id),
+                str(e.plan_id),
+                str(e.recommendation_id),
+                e.number,
+                e.description,
+                e.effective_date.isoformat(),
+                instant(e.timestamp),
+                dumps(encode_state(action.initial)),
             )
-            self._rows[action_id] = [Row(**dict(r), stored=True) for r in c.fetchall()]
-        return self._rows[action_id]
+        )
+        entry = self.entries[e.originator_id] = Entry(action, [], (date.min, 0))
+        batch.touched[e.originator_id] = entry
+        revise(batch, entry, instant(e.timestamp), e.effective_date, refold=True)
 
-    def flush(self, c: Any) -> None:
-        c.executemany(
-            self.sql(
-                "DELETE FROM {p}_segments WHERE action_id = :action_id AND known_from = :known_from"
-                " AND valid_from = :valid_from"
-            ),
-            self._gone,
+    @apply.register
+    def _(self, e: Action.Event, batch: Batch) -> None:
+        action_id = e.originator_id
+        entry = self.entries.pop(action_id)  # Put back last: the dict's order is least recent first.
+        self.entries[action_id] = entry
+        update_id = getattr(e, "update_id", None)
+        waiting = batch.pending.get(action_id)
+        if waiting and (waiting[0] != update_id or isinstance(e, Action.UpdateRetracted)):
+            self.settle(batch, action_id)
+        e.mutate(entry.action)
+        batch.touched[action_id] = entry
+        if update_id is None:
+            return  # An event that carries no fact changes no timeline.
+        fact = entry.action.facts[update_id]
+        if not isinstance(fact, KnownFact):  # Its first event: it is known from now.
+            fact = KnownFact(**vars(fact), recorded_at=e.timestamp)
+        elif fact.retracted and fact.retracted_at is None:
+            fact.retracted_at = e.timestamp
+        entry.action.facts[update_id] = fact
+        batch.facts[(action_id, update_id)] = entry
+        if isinstance(e, Action.UpdateRetracted):
+            # A retraction takes a fact out from under others of its day: its timeline is folded afresh.
+            revise(batch, entry, instant(e.timestamp), fact.effective_date, refold=True)
+        else:
+            assert fact.recorded_at is not None
+            batch.pending[action_id] = (update_id, fact.recorded_at, fact.effective_date)
+
+    def settle(self, batch: Batch, action_id: UUID) -> None:
+        """Revise the timeline for the update whose events were waiting (all known at one instant)."""
+        update_id, recorded_at, since = batch.pending.pop(action_id)
+        entry = self.entries[action_id]
+        fact = entry.action.facts[update_id]
+        since_text = max(since, entry.action.initial["start_date"]).isoformat()
+        fast = fact.order >= entry.last and bool(entry.rows) and entry.rows[-1].valid_from <= since_text
+        if fast:
+            entry.last = fact.order
+        revise(batch, entry, instant(recorded_at), since, refold=not fast)
+
+    def fetch(self, events: Sequence[Any], c: Any) -> None:
+        """Read the actions the batch changes and this view does not hold: a few queries for all of them."""
+        wanted = sorted({str(e.originator_id) for e in events if e.originator_id not in self.entries})
+        if not wanted:
+            return
+        ids = {"ids": self.db.dialect.as_list(wanted)}
+        facts: dict[str, dict[str, Fact]] = {a: {} for a in wanted}
+        self.db.execute(c, "SELECT * FROM {t.facts} WHERE action_id {in_ids}", ids)
+        for row in c.fetchall():
+            facts[row["action_id"]][row["update_id"]] = fact_from_row(row)
+        rows: dict[str, list[Row]] = {a: [] for a in wanted}
+        self.db.execute(
+            c,
+            "SELECT action_id, known_from, valid_from, valid_to, state FROM {t.segments}"
+            " WHERE action_id {in_ids} AND known_to = {open} ORDER BY action_id, valid_from",
+            {**ids, "open": OPEN},
         )
-        closed = [(a, r) for a, r in self._closed if r.stored]
-        c.executemany(
-            self.sql(
-                "UPDATE {p}_segments SET known_to = :known_to WHERE action_id = :action_id"
-                " AND known_from = :known_from AND valid_from = :valid_from"
-            ),
+        for row in c.fetchall():
+            rows[row["action_id"]].append(
+                Row(row["known_from"], row["valid_from"], row["valid_to"], row["state"], stored=True)
+            )
+        self.db.execute(c, "SELECT id, plan_id, recommendation_id, initial FROM {t.actions} WHERE id {in_ids}", ids)
+        first: dict[UUID, Any] = {}
+        for e in events:
+            first.setdefault(e.originator_id, e)
+        for row in c.fetchall():
+            action_id = UUID(row["id"])
+            action = Action.from_facts(
+                id=action_id,
+                version=first[action_id].originator_version - 1,
+                timestamp=first[action_id].timestamp,
+                plan_id=UUID(row["plan_id"]),
+                recommendation_id=UUID(row["recommendation_id"]),
+                initial=decode_state(loads(row["initial"])),
+                facts=facts[row["id"]],
+            )
+            entry = Entry(action, rows[row["id"]], last_order(action.facts.values()), set(action.facts))
+            self.entries[action_id] = entry
+
+    def flush(self, batch: Batch, c: Any) -> None:
+        for action_id in list(batch.pending):
+            self.settle(batch, action_id)
+        db, insert = self.db, self.db.dialect.insert_many
+        insert(c, db.tables.plans, ("id", "title", "recorded_at"), batch.plans)
+        columns = ("id", "plan_id", "seq", "number", "text", "recorded_at")
+        insert(c, db.tables.recommendations, columns, batch.recommendations)
+        columns = (
+            "id",
+            "plan_id",
+            "recommendation_id",
+            "number",
+            "description",
+            "start_date",
+            "recorded_at",
+            "initial",
+        )
+        insert(c, db.tables.actions, columns, batch.actions)
+        db.executemany(
+            c,
+            "DELETE FROM {t.segments} WHERE action_id = {action_id} AND known_from = {known_from}"
+            " AND valid_from = {valid_from}",
+            batch.gone,
+        )
+        db.executemany(
+            c,
+            "UPDATE {t.segments} SET known_to = {known_to} WHERE action_id = {action_id}"
+            " AND known_from = {known_from} AND valid_from = {valid_from}",
             [
-                {"action_id": a, "known_from": r.known_from, "valid_from": r.valid_from, "known_to": r.known_to}
-                for a, r in closed
+                {"action_id": str(a), "known_from": r.known_from, "valid_from": r.valid_from, "known_to": r.known_to}
+                for a, r in batch.closed
+                if r.stored
             ],
         )
-        fresh = [(a, r) for a, r in self._closed if not r.stored]
-        fresh += [(a, r) for a, rows in self._rows.items() for r in rows if not r.stored]
-        c.executemany(
-            self.sql(
-                "INSERT INTO {p}_segments VALUES (:action_id, :known_from, :valid_from, :known_to, :valid_to,"
-                " :plan_id, :state)"
-            ),
-            [
-                {
-                    "action_id": a,
-                    "known_from": r.known_from,
-                    "valid_from": r.valid_from,
-                    "known_to": r.known_to,
-                    "valid_to": r.valid_to,
-                    "plan_id": str(self._batch[a].plan_id),
-                    "state": r.state,
-                }
-                for a, r in fresh
-            ],
+        fresh = [(a, r) for a, r in batch.closed if not r.stored]
+        fresh += [(a, r) for a, entry in batch.touched.items() for r in entry.rows if not r.stored]
+        insert(
+            c,
+            db.tables.segments,
+            SEGMENT_COLUMNS,
+            [(str(a), r.known_from, r.valid_from, r.known_to, r.valid_to, r.state) for a, r in fresh],
         )
-        super().flush(c)
+        for _, r in fresh:
+            r.stored = True
+        new, changed = [], []
+        for (action_id, update_id), entry in batch.facts.items():
+            fact = entry.action.facts[update_id]
+            row = fact_row(str(action_id), str(entry.action.plan_id), fact)
+            (changed if update_id in entry.stored_facts else new).append(row)
+            entry.stored_facts.add(update_id)
+        insert(c, db.tables.facts, FACT_COLUMNS, [tuple(r[k] for k in FACT_COLUMNS) for r in new])
+        db.executemany(
+            c,
+            "UPDATE {t.facts} SET vals = {vals}, retracted = {retracted}, retracted_at = {retracted_at}"
+            " WHERE action_id = {action_id} AND update_id = {update_id}",
+            changed,
+        )
 
     # Reading.
 
     def plan_status(self, plan_id: str, as_at: date, known_at: datetime) -> dict[str, Any] | None:
         """The whole plan as it stood on `as_at`, as known at `known_at`; None if not known by then."""
-        known = instant(known_at)
-        plan = self.fetchone(
-            "SELECT id, title FROM {p}_plans WHERE id = :id AND recorded_at <= :k", {"id": plan_id, "k": known}
-        )
-        if plan is None:
-            return None
-        recommendations = self.fetchall(
-            "SELECT id, number, text FROM {p}_recommendations WHERE plan_id = :id AND recorded_at <= :k ORDER BY seq",
-            {"id": plan_id, "k": known},
-        )
-        rows = self.fetchall(
-            "SELECT s.action_id, s.state, a.number, a.recommendation_id FROM {p}_segments s"
-            " JOIN {p}_actions a ON a.id = s.action_id"
-            f" WHERE s.plan_id = :plan AND {AS_AT} ORDER BY a.recorded_at",
-            {"plan": plan_id, "k": known, "d": as_at.isoformat()},
-        )
-        actions = [action_as_at(r, as_at) for r in rows]
+        params = {"id": plan_id, "k": instant(known_at), "d": as_at.isoformat()}
+        with self.db.transaction(commit=False) as c:  # One snapshot, one connection for the three reads.
+            self.db.execute(c, "SELECT id, title FROM {t.plans} WHERE id = {id} AND recorded_at <= {k}", params)
+            plan = c.fetchone()
+            if plan is None:
+                return None
+            self.db.execute(
+                c,
+                "SELECT id, number, text FROM {t.recommendations} WHERE plan_id = {id} AND recorded_at <= {k}"
+                " ORDER BY seq",
+                params,
+            )
+            recommendations = [dict(r) for r in c.fetchall()]
+            self.db.execute(
+                c,
+                "SELECT a.id AS action_id, a.number, a.recommendation_id, " + STATE_AS_AT + " AS state"
+                " FROM {t.actions} a WHERE a.plan_id = {id} AND a.recorded_at <= {k} ORDER BY a.recorded_at",
+                params,
+            )
+            rows = c.fetchall()
+        actions = [action_as_at(r, as_at) for r in rows if r["state"] is not None]
         return {
             "plan_id": plan_id,
             "title": plan["title"],
@@ -284,24 +313,23 @@ class TemporalView(ActionFolding, SqlView):
         }
 
     def action_status(self, action_id: str, as_at: date, known_at: datetime) -> dict[str, Any] | None:
-        known = instant(known_at)
-        row = self.fetchone(
-            "SELECT s.action_id, s.state, a.number, a.recommendation_id, a.plan_id, a.description FROM {p}_segments s"
-            " JOIN {p}_actions a ON a.id = s.action_id"
-            f" WHERE s.action_id = :id AND {AS_AT}",
-            {"id": action_id, "k": known, "d": as_at.isoformat()},
+        row = self.db.fetchone(
+            "SELECT a.id AS action_id, a.number, a.recommendation_id, a.plan_id, a.description, "
+            + STATE_AS_AT
+            + " AS state FROM {t.actions} a WHERE a.id = {id}",
+            {"id": action_id, "k": instant(known_at), "d": as_at.isoformat()},
         )
-        return (
-            {**action_as_at(row, as_at), "plan_id": row["plan_id"], "description": row["description"]} if row else None
-        )
+        if row is None or row["state"] is None:
+            return None
+        return {**action_as_at(row, as_at), "plan_id": row["plan_id"], "description": row["description"]}
 
-    def facts_of(self, plan_id: str) -> dict[str, list[Fact]]:
-        rows = self.fetchall("SELECT action_id, facts FROM {p}_facts WHERE plan_id = :id", {"id": plan_id})
-        return {r["action_id"]: [decode_fact(f) for f in loads(r["facts"])] for r in rows}
-
-
-def encoded(state: dict[str, Any]) -> str:
-    return dumps(encode_state(state))
+    def facts_of(self, plan_id: str) -> dict[str, list[KnownFact]]:
+        """Each action of the plan's facts (in recorded order), with when they were recorded and retracted."""
+        rows = self.db.fetchall("SELECT * FROM {t.facts} WHERE plan_id = {id} ORDER BY action_id, seq", {"id": plan_id})
+        facts: dict[str, list[KnownFact]] = {}
+        for row in rows:
+            facts.setdefault(row["action_id"], []).append(fact_from_row(row))
+        return facts
 
 
 def action_as_at(row: dict[str, Any], as_at: date) -> dict[str, Any]:
@@ -321,13 +349,3 @@ def action_as_at(row: dict[str, Any], as_at: date) -> dict[str, Any]:
         "contributing_agencies": state["contributing_agencies"],
         "last_update": state["last_update"],
     }
-
-
-class Temporal(Projection[TemporalView]):
-    """Projects actions' events onto bitemporal segments for time travel."""
-
-    name = "temporal"
-    view_class = TemporalView
-
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.write([domain_event], tracking)

@@ -12,36 +12,37 @@ from typing import Any
 
 from eventsourcing.persistence import InfrastructureFactory
 
+from adapters.sql import Database, database, dumps, loads, one_at_a_time
 from domain.errors import NotPermitted
 from domain.principals import COORDINATOR, INSPECTOR, Principal
-from projections.sql import Sql, dumps, loads, one_at_a_time
 
 PURPOSE_MAX = 500
 READERS = (COORDINATOR, INSPECTOR)
 COLUMNS = "at, user_id, user_name, agency, role, what, action_id, plan_id, purpose, params"
+VALUES = "{at}, {user_id}, {user_name}, {agency}, {role}, {what}, {action_id}, {plan_id}, {purpose}, {params}"
 SQLITE_DDL = (
-    "CREATE TABLE IF NOT EXISTS {p}_access_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS {t.access_log} (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL,"
     " user_id TEXT NOT NULL, user_name TEXT NOT NULL, agency TEXT NOT NULL, role TEXT NOT NULL, what TEXT NOT NULL,"
     " action_id TEXT, plan_id TEXT, purpose TEXT, params TEXT)",
-    "CREATE TRIGGER IF NOT EXISTS {i}_access_log_no_update BEFORE UPDATE ON {p}_access_log"
+    "CREATE TRIGGER IF NOT EXISTS {i.access_log_no_update} BEFORE UPDATE ON {t.access_log}"
     " BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
-    "CREATE TRIGGER IF NOT EXISTS {i}_access_log_no_delete BEFORE DELETE ON {p}_access_log"
+    "CREATE TRIGGER IF NOT EXISTS {i.access_log_no_delete} BEFORE DELETE ON {t.access_log}"
     " BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END",
 )
 POSTGRES_DDL = (
-    "CREATE TABLE IF NOT EXISTS {p}_access_log (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at TEXT NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS {t.access_log} (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at TEXT NOT NULL,"
     " user_id TEXT NOT NULL, user_name TEXT NOT NULL, agency TEXT NOT NULL, role TEXT NOT NULL, what TEXT NOT NULL,"
     " action_id TEXT, plan_id TEXT, purpose TEXT, params TEXT)",
-    "CREATE OR REPLACE FUNCTION {p}_access_log_append_only() RETURNS trigger LANGUAGE plpgsql AS"
+    "CREATE OR REPLACE FUNCTION {t.access_log_append_only}() RETURNS trigger LANGUAGE plpgsql AS"
     " $$ BEGIN RAISE EXCEPTION 'the access log is append-only'; END $$",
-    "CREATE OR REPLACE TRIGGER {i}_access_log_append_only BEFORE UPDATE OR DELETE ON {p}_access_log"
-    " FOR EACH ROW EXECUTE FUNCTION {p}_access_log_append_only()",
-    "CREATE OR REPLACE TRIGGER {i}_access_log_no_truncate BEFORE TRUNCATE ON {p}_access_log"
-    " FOR EACH STATEMENT EXECUTE FUNCTION {p}_access_log_append_only()",
+    "CREATE OR REPLACE TRIGGER {i.access_log_append_only} BEFORE UPDATE OR DELETE ON {t.access_log}"
+    " FOR EACH ROW EXECUTE FUNCTION {t.access_log_append_only}()",
+    "CREATE OR REPLACE TRIGGER {i.access_log_no_truncate} BEFORE TRUNCATE ON {t.access_log}"
+    " FOR EACH STATEMENT EXECUTE FUNCTION {t.access_log_append_only}()",
 )
 INDEXES = (
-    "CREATE INDEX IF NOT EXISTS {i}_access_log_action ON {p}_access_log (action_id, id)",
-    "CREATE INDEX IF NOT EXISTS {i}_access_log_at ON {p}_access_log (at)",
+    "CREATE INDEX IF NOT EXISTS {i.access_log_action} ON {t.access_log} (action_id, id)",
+    "CREATE INDEX IF NOT EXISTS {i.access_log_at} ON {t.access_log} (at)",
 )
 
 
@@ -55,17 +56,25 @@ def instant(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-class AccessLog(Sql):
+NAMES = (
+    "access_log",
+    "access_log_no_update",
+    "access_log_no_delete",
+    "access_log_append_only",
+    "access_log_no_truncate",
+    "access_log_action",
+    "access_log_at",
+)
+
+
+class AccessLog:
     """Reads of histories and time-travel views, in the event store's database, in the order they were made."""
 
-    prefix = "accord"
-
     def __init__(self, factory: InfrastructureFactory[Any], clock: Callable[[], datetime]) -> None:
-        self.datastore = factory.datastore  # type: ignore[attr-defined]
-        self.is_postgres = type(factory).__module__ == "eventsourcing.postgres"
+        self.db: Database = database(factory, "accord", NAMES)
         self.clock = clock
         with one_at_a_time(factory):
-            self.run([*(POSTGRES_DDL if self.is_postgres else SQLITE_DDL), *INDEXES])
+            self.db.run([*(POSTGRES_DDL if self.db.dialect.postgres else SQLITE_DDL), *INDEXES])
 
     def record(  # noqa: PLR0913
         self,
@@ -78,8 +87,8 @@ class AccessLog(Sql):
         params: dict[str, str] | None = None,
     ) -> None:
         """Append one read: `reader` is the principal as recorded on events (user_id, name, agency, role)."""
-        self.run(
-            [f"INSERT INTO {{p}}_access_log ({COLUMNS}) VALUES (:{COLUMNS.replace(', ', ', :')})"],
+        self.db.run(
+            ["INSERT INTO {t.access_log} (" + COLUMNS + ") VALUES (" + VALUES + ")"],
             {
                 "at": instant(self.clock()),
                 "user_id": reader["user_id"],
@@ -101,16 +110,16 @@ class AccessLog(Sql):
         where: list[str] = ["1 = 1"]
         params: dict[str, Any] = {"limit": limit}
         if action_id is not None:
-            where.append("action_id = :action_id")
+            where.append("action_id = {action_id}")
             params["action_id"] = action_id
         if user is not None:
-            where.append("(user_id = :user OR user_name = :user)")
+            where.append("(user_id = {user} OR user_name = {user})")
             params["user"] = user
         if since is not None:
-            where.append("at >= :since")
+            where.append("at >= {since}")
             params["since"] = instant(since)
-        rows = self.fetchall(
-            f"SELECT * FROM {{p}}_access_log WHERE {' AND '.join(where)} ORDER BY id LIMIT :limit", params
+        rows = self.db.fetchall(
+            "SELECT * FROM {t.access_log} WHERE " + " AND ".join(where) + " ORDER BY id LIMIT {limit}", params
         )
         return [entry(row) for row in rows]
 

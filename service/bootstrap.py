@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import logging
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,17 +11,13 @@ from typing import Any
 
 import psycopg
 
-from projections.current_status import CurrentStatus
-from projections.history import HistoryProjection
-from projections.manager import Projections
-from projections.meetings import Meetings
-from projections.rollups import Rollups
-from projections.sql import views_factory
-from projections.temporal import Temporal
+from projections.operations import Projections
+from projections.registry import VIEWS
+from projections.view import SqlView
 from service.app import Accord
 from service.settings import Settings, postgres_env
 
-PROJECTIONS: list[type[Any]] = [CurrentStatus, Rollups, HistoryProjection, Temporal, Meetings]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -31,11 +28,11 @@ class System:
 
     @property
     def current(self) -> Any:
-        return self.projections.view(CurrentStatus.name)
+        return self.projections.view("current_status")
 
     def close(self) -> None:
         self.app.close()
-        self.projections.factory.close()
+        self.projections.close()
 
 
 @contextmanager
@@ -70,7 +67,11 @@ def store_lock(settings: Settings) -> Iterator[bool]:
 
 
 def bootstrap(
-    settings: Settings | None = None, clock: Callable[[], datetime] | None = None, *, in_process: bool | None = None
+    settings: Settings | None = None,
+    clock: Callable[[], datetime] | None = None,
+    *,
+    in_process: bool | None = None,
+    views: Mapping[str, type[SqlView]] = VIEWS,
 ) -> System:
     """Build everything; connect nothing until called (never at import time, never before a fork).
 
@@ -85,7 +86,7 @@ def bootstrap(
             timezone=settings.timezone,
             clock=clock or (lambda: datetime.now(UTC)),
         )
-    projections = Projections(app, views_factory(settings.eventsourcing_env("views")), PROJECTIONS)
+    projections = Projections(app, settings.eventsourcing_env("views"), views)
     if settings.redis_url:
         from workers.queue import nudge, projection_queue
 
@@ -94,8 +95,16 @@ def bootstrap(
     elif in_process is not False:
 
         def catch_up_in_process(position: int) -> None:
-            """Each save catches the projections up before the response, so clients read their own writes."""
-            projections.catch_up_all()
+            """Each save catches the projections up before the response, so clients read their own writes.
+
+            The event is stored whatever happens here: a projection that cannot apply it stops itself
+            (visible in status, /metrics and /readyz), and a database that does not answer now is tried
+            again on the next save; neither turns the committed write into an error.
+            """
+            try:
+                projections.catch_up_all()
+            except Exception as error:
+                log.warning("projections not caught up after a save: %s", type(error).__name__)
 
         app.after_save = catch_up_in_process
         projections.catch_up_all()

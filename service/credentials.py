@@ -17,13 +17,15 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from eventsourcing.persistence import InfrastructureFactory
 
+from adapters.sql import Database, database, one_at_a_time
 from domain.errors import RuleViolated
-from projections.sql import Sql, one_at_a_time
+
+NAMES = ("passwords", "invitations")
 
 DDL = (
-    "CREATE TABLE IF NOT EXISTS {p}_passwords (user_id TEXT PRIMARY KEY, password_hash TEXT NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS {t.passwords} (user_id TEXT PRIMARY KEY, password_hash TEXT NOT NULL,"
     " sessions_after TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS {p}_invitations (token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS {t.invitations} (token_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL,"
     " expires_at TEXT NOT NULL, used_at TEXT)",
 )
 INVITATION_HOURS = 72
@@ -56,33 +58,30 @@ def check_password(password: str, *, email: str | None = None) -> None:
         raise RuleViolated("Password is too easy to guess: choose a less common one", field="password")
 
 
-class Credentials(Sql):
+class Credentials:
     """Password hashes and invitations, per user id, in the event store's database."""
 
-    prefix = "accord"
-
     def __init__(self, factory: InfrastructureFactory[Any], clock: Callable[[], datetime]) -> None:
-        self.datastore = factory.datastore  # type: ignore[attr-defined]
-        self.is_postgres = type(factory).__module__ == "eventsourcing.postgres"
+        self.db: Database = database(factory, "accord", NAMES)
         self.clock = clock
         self.hasher = PasswordHasher()  # Argon2id, with the library's (RFC 9106) recommended parameters.
         self.dummy = self.hasher.hash("an unknown account costs a sign-in as much as a known one")
         with one_at_a_time(factory):
-            self.run(DDL)
+            self.db.run(DDL)
 
     def add_invitation(self, user_id: str, token: str) -> datetime:
         """Keep the hash of a new invitation token; return when it expires."""
         expires = self.clock() + timedelta(hours=INVITATION_HOURS)
-        self.run(
-            ["INSERT INTO {p}_invitations (token_hash, user_id, expires_at) VALUES (:h, :user_id, :expires)"],
+        self.db.run(
+            ["INSERT INTO {t.invitations} (token_hash, user_id, expires_at) VALUES ({h}, {user_id}, {expires})"],
             {"h": token_hash(token), "user_id": user_id, "expires": instant(expires)},
         )
         return expires
 
     def invited_user(self, token: str) -> str | None:
         """The user an unused, unexpired invitation token is for, or None."""
-        row = self.fetchone(
-            "SELECT user_id FROM {p}_invitations WHERE token_hash = :h AND used_at IS NULL AND expires_at > :now",
+        row = self.db.fetchone(
+            "SELECT user_id FROM {t.invitations} WHERE token_hash = {h} AND used_at IS NULL AND expires_at > {now}",
             {"h": token_hash(token), "now": instant(self.clock())},
         )
         return row["user_id"] if row else None
@@ -90,11 +89,11 @@ class Credentials(Sql):
     def use_invitation(self, token: str, user_id: str, password: str) -> bool:
         """Spend the invitation and set the password, together; False if the token was spent or expired meanwhile."""
         now = instant(self.clock())
-        with self.datastore.transaction(commit=True) as c:
-            self.execute(
+        with self.db.transaction(commit=True) as c:
+            self.db.execute(
                 c,
-                "UPDATE {p}_invitations SET used_at = :now WHERE token_hash = :h AND user_id = :user_id"
-                " AND used_at IS NULL AND expires_at > :now",
+                "UPDATE {t.invitations} SET used_at = {now} WHERE token_hash = {h} AND user_id = {user_id}"
+                " AND used_at IS NULL AND expires_at > {now}",
                 {"now": now, "h": token_hash(token), "user_id": user_id},
             )
             if getattr(c, "sqlite_cursor", c).rowcount != 1:  # The library wraps SQLite's cursor.
@@ -103,20 +102,20 @@ class Credentials(Sql):
         return True
 
     def set_password(self, user_id: str, password: str) -> None:
-        with self.datastore.transaction(commit=True) as c:
+        with self.db.transaction(commit=True) as c:
             self._set(c, user_id, self.hasher.hash(password), instant(self.clock()))
 
     def _set(self, c: Any, user_id: str, password_hash: str, now: str) -> None:
-        self.execute(
+        self.db.execute(
             c,
-            "INSERT INTO {p}_passwords (user_id, password_hash, sessions_after) VALUES (:user_id, :hash, :now)"
-            " ON CONFLICT (user_id) DO UPDATE SET password_hash = :hash, sessions_after = :now",
+            "INSERT INTO {t.passwords} (user_id, password_hash, sessions_after) VALUES ({user_id}, {hash}, {now})"
+            " ON CONFLICT (user_id) DO UPDATE SET password_hash = {hash}, sessions_after = {now}",
             {"user_id": user_id, "hash": password_hash, "now": now},
         )
 
     def verify(self, user_id: str | None, password: str) -> bool:
         """Whether the password is the user's; an unknown user takes as long, so timing tells nothing."""
-        row = self.fetchone("SELECT password_hash FROM {p}_passwords WHERE user_id = :u", {"u": user_id or ""})
+        row = self.db.fetchone("SELECT password_hash FROM {t.passwords} WHERE user_id = {u}", {"u": user_id or ""})
         try:
             self.hasher.verify(row["password_hash"] if row else self.dummy, password)
         except (VerificationError, InvalidHashError):
@@ -124,19 +123,19 @@ class Credentials(Sql):
         if row is None:
             return False
         if self.hasher.check_needs_rehash(row["password_hash"]):  # Parameters raised since: keep the stronger hash.
-            self.run(
-                ["UPDATE {p}_passwords SET password_hash = :hash WHERE user_id = :u"],
+            self.db.run(
+                ["UPDATE {t.passwords} SET password_hash = {hash} WHERE user_id = {u}"],
                 {"hash": self.hasher.hash(password), "u": user_id},
             )
         return True
 
     def sessions_after(self, user_id: str) -> datetime | None:
         """Sessions begun before this instant no longer count (signed out, or the password changed)."""
-        row = self.fetchone("SELECT sessions_after FROM {p}_passwords WHERE user_id = :u", {"u": user_id})
+        row = self.db.fetchone("SELECT sessions_after FROM {t.passwords} WHERE user_id = {u}", {"u": user_id})
         return datetime.fromisoformat(row["sessions_after"]) if row else None
 
     def end_sessions(self, user_id: str) -> None:
-        self.run(
-            ["UPDATE {p}_passwords SET sessions_after = :now WHERE user_id = :u"],
+        self.db.run(
+            ["UPDATE {t.passwords} SET sessions_after = {now} WHERE user_id = {u}"],
             {"now": instant(self.clock()), "u": user_id},
         )

@@ -10,14 +10,11 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from domain.timeline import CLOSED
-from projections.current_status import CurrentStatus
-from projections.history import HistoryProjection
-from projections.meetings import Meetings
 
 
 def meetings(projections: Any, plan_id: str) -> list[dict[str, Any]]:
     """The plan's meetings in date order: id, plan_id, date, title, updates_due (ISO dates)."""
-    found: list[dict[str, Any]] = projections.view(Meetings.name).meetings(plan_id)
+    found: list[dict[str, Any]] = projections.view("meetings").meetings(plan_id)
     return found
 
 
@@ -36,13 +33,13 @@ def chase_list(projections: Any, plan_id: str, on: date, zone: tzinfo) -> list[d
     """Per lead agency of the plan's open actions (by agency): `count` of those with no update recorded since the
     previous meeting's day (or, with no previous meeting, ever), and those `actions` (id, number, description,
     due_date, due_label). An agency that is up to date has count 0."""
-    plan = projections.view(CurrentStatus.name).get_plan(plan_id, on)
+    plan = projections.view("current_status").get_plan(plan_id, on)
     if plan is None:
         return []
     open_actions = [a for r in plan["recommendations"] for a in r["actions"] if a["status"] not in CLOSED]
     previous = previous_meeting(projections, plan_id, on)
     since = date.fromisoformat(previous["date"]) if previous else None
-    last = projections.view(HistoryProjection.name).last_updates_recorded([a["id"] for a in open_actions])
+    last = projections.view("history").last_updates_recorded([a["id"] for a in open_actions])
     agencies: dict[str, list[dict[str, Any]]] = {a["lead_agency"]: [] for a in open_actions}
     for action in open_actions:
         recorded = last.get(action["id"])

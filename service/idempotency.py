@@ -20,14 +20,14 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.persistence import InfrastructureFactory
 
+from adapters.sql import Database, database, dumps, loads, one_at_a_time
 from domain.errors import RuleViolated
-from projections.sql import Sql, dumps, loads, one_at_a_time
 
 DDL = (
-    "CREATE TABLE IF NOT EXISTS {p}_idempotency_keys (user_id TEXT NOT NULL, idempotency_key TEXT NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS {t.idempotency_keys} (user_id TEXT NOT NULL, idempotency_key TEXT NOT NULL,"
     " fingerprint TEXT NOT NULL, claimant TEXT NOT NULL, created_at TEXT NOT NULL, response TEXT,"
     " PRIMARY KEY (user_id, idempotency_key))",
-    "CREATE INDEX IF NOT EXISTS {i}_idempotency_keys_created_at ON {p}_idempotency_keys (created_at)",
+    "CREATE INDEX IF NOT EXISTS {i.idempotency_keys_created_at} ON {t.idempotency_keys} (created_at)",
 )
 
 
@@ -58,18 +58,15 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(b"\n".join([method.encode(), path.encode(), canonical])).hexdigest()
 
 
-class IdempotencyKeys(Sql):
+class IdempotencyKeys:
     """Claims and first responses per (user, key), kept `hours` after the claim, in the event store's database."""
 
-    prefix = "accord"
-
     def __init__(self, factory: InfrastructureFactory[Any], *, hours: float, clock: Callable[[], datetime]) -> None:
-        self.datastore = factory.datastore  # type: ignore[attr-defined]
-        self.is_postgres = type(factory).__module__ == "eventsourcing.postgres"
+        self.db: Database = database(factory, "accord", ["idempotency_keys", "idempotency_keys_created_at"])
         self.lifetime = timedelta(hours=hours)
         self.clock = clock
         with one_at_a_time(factory):
-            self.run(DDL)
+            self.db.run(DDL)
 
     def claim(self, user_id: str, key: str, request_fingerprint: str) -> Claim:
         """Claim the key for this request, or find the claim made before; the same key on another request is 422."""
@@ -82,17 +79,17 @@ class IdempotencyKeys(Sql):
             "created_at": now.isoformat(timespec="microseconds"),
             "expired": (now - self.lifetime).isoformat(timespec="microseconds"),
         }
-        self.run(
+        self.db.run(
             [
-                "DELETE FROM {p}_idempotency_keys WHERE created_at < :expired",
-                "INSERT INTO {p}_idempotency_keys (user_id, idempotency_key, fingerprint, claimant, created_at)"
-                " VALUES (:user_id, :key, :fingerprint, :claimant, :created_at)"
+                "DELETE FROM {t.idempotency_keys} WHERE created_at < {expired}",
+                "INSERT INTO {t.idempotency_keys} (user_id, idempotency_key, fingerprint, claimant, created_at)"
+                " VALUES ({user_id}, {key}, {fingerprint}, {claimant}, {created_at})"
                 " ON CONFLICT (user_id, idempotency_key) DO NOTHING",
             ],
             params,
         )
-        row = self.fetchone(
-            "SELECT * FROM {p}_idempotency_keys WHERE user_id = :user_id AND idempotency_key = :key", params
+        row = self.db.fetchone(
+            "SELECT * FROM {t.idempotency_keys} WHERE user_id = {user_id} AND idempotency_key = {key}", params
         )
         assert row is not None, "a claim just made or found cannot be missing"
         if row["fingerprint"] != request_fingerprint:
@@ -113,10 +110,10 @@ class IdempotencyKeys(Sql):
 
     def complete(self, claim: Claim, response: dict[str, Any]) -> None:
         """Keep the first response for replay (a racing retry under the same claim does not replace it)."""
-        self.run(
+        self.db.run(
             [
-                "UPDATE {p}_idempotency_keys SET response = :response"
-                " WHERE user_id = :user_id AND idempotency_key = :key AND created_at = :created_at"
+                "UPDATE {t.idempotency_keys} SET response = {response}"
+                " WHERE user_id = {user_id} AND idempotency_key = {key} AND created_at = {created_at}"
                 " AND response IS NULL"
             ],
             {"response": dumps(response), "user_id": claim.user_id, "key": claim.key, "created_at": claim.created_at},
@@ -124,10 +121,10 @@ class IdempotencyKeys(Sql):
 
     def release(self, claim: Claim) -> None:
         """Free the key of a request that was refused, so nothing was written: a corrected request may use it."""
-        self.run(
+        self.db.run(
             [
-                "DELETE FROM {p}_idempotency_keys WHERE user_id = :user_id AND idempotency_key = :key"
-                " AND claimant = :claimant AND response IS NULL"
+                "DELETE FROM {t.idempotency_keys} WHERE user_id = {user_id} AND idempotency_key = {key}"
+                " AND claimant = {claimant} AND response IS NULL"
             ],
             {"user_id": claim.user_id, "key": claim.key, "claimant": claim.claimant},
         )

@@ -19,14 +19,16 @@ from uuid import NAMESPACE_URL, uuid5
 
 from eventsourcing.persistence import InfrastructureFactory
 
-from projections.sql import Sql, one_at_a_time
+from adapters.sql import Database, database, one_at_a_time
+
+NAMES = ("outbox", "outbox_waiting")
 
 DDL = (
-    "CREATE TABLE IF NOT EXISTS {p}_outbox (id TEXT PRIMARY KEY, kind TEXT NOT NULL, ref TEXT NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS {t.outbox} (id TEXT PRIMARY KEY, kind TEXT NOT NULL, ref TEXT NOT NULL,"
     " user_id TEXT NOT NULL, recipient TEXT NOT NULL, message TEXT NOT NULL, created_at TEXT NOT NULL,"
     " attempts INTEGER NOT NULL, next_attempt_at TEXT NOT NULL, claimant TEXT, claimed_until TEXT,"
     " last_error TEXT, sent_at TEXT, UNIQUE (kind, ref, user_id))",
-    "CREATE INDEX IF NOT EXISTS {i}_outbox_waiting ON {p}_outbox (sent_at, next_attempt_at)",
+    "CREATE INDEX IF NOT EXISTS {i.outbox_waiting} ON {t.outbox} (sent_at, next_attempt_at)",
 )
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(hours=1)
@@ -58,15 +60,12 @@ class Entry:
         return outbox_id(self.kind, self.ref, self.user_id)
 
 
-class Outbox(Sql):
-    prefix = "accord"
-
+class Outbox:
     def __init__(self, factory: InfrastructureFactory[Any], *, clock: Callable[[], datetime]) -> None:
-        self.datastore = factory.datastore  # type: ignore[attr-defined]
-        self.is_postgres = type(factory).__module__ == "eventsourcing.postgres"
+        self.db: Database = database(factory, "accord", NAMES)
         self.clock = clock
         with one_at_a_time(factory):
-            self.run(DDL)
+            self.db.run(DDL)
 
     def now(self) -> datetime:
         return self.clock().astimezone(UTC)
@@ -75,12 +74,12 @@ class Outbox(Sql):
         """Record the messages not recorded before (by kind, ref and user); return how many were new."""
         at = self.now().isoformat()
         added = 0
-        with self.datastore.transaction(commit=True) as c:
+        with self.db.transaction(commit=True) as c:
             for entry in entries:
-                self.execute(
+                self.db.execute(
                     c,
-                    "INSERT INTO {p}_outbox (id, kind, ref, user_id, recipient, message, created_at, attempts,"
-                    " next_attempt_at) VALUES (:id, :kind, :ref, :user_id, :recipient, :message, :at, 0, :at)"
+                    "INSERT INTO {t.outbox} (id, kind, ref, user_id, recipient, message, created_at, attempts,"
+                    " next_attempt_at) VALUES ({id}, {kind}, {ref}, {user_id}, {recipient}, {message}, {at}, 0, {at})"
                     " ON CONFLICT DO NOTHING RETURNING id",
                     {**entry.__dict__, "id": entry.id, "at": at},
                 )
@@ -91,20 +90,20 @@ class Outbox(Sql):
         """Which of these message ids are in the outbox already (sent or not)."""
         if not ids:
             return set()
-        names = {f"id{n}": value for n, value in enumerate(ids)}
-        rows = self.fetchall(f"SELECT id FROM {{p}}_outbox WHERE id IN ({', '.join(':' + k for k in names)})", names)
+        rows = self.db.fetchall("SELECT id FROM {t.outbox} WHERE id {in_ids}", {"ids": self.db.dialect.as_list(ids)})
         return {row["id"] for row in rows}
 
     def claim(self) -> dict[str, Any] | None:
         """Take the oldest message that is due and not held by another sender, for LEASE; None if there is none."""
         now = self.now()
-        lock = " FOR UPDATE SKIP LOCKED" if self.is_postgres else ""
+        lock = " FOR UPDATE SKIP LOCKED" if self.db.dialect.postgres else ""
         params = {"me": uuid.uuid4().hex, "now": now.isoformat(), "until": (now + LEASE).isoformat()}
-        with self.datastore.transaction(commit=True) as c:
-            self.execute(
+        with self.db.transaction(commit=True) as c:
+            self.db.execute(
                 c,
-                "UPDATE {p}_outbox SET claimant = :me, claimed_until = :until WHERE id = (SELECT id FROM {p}_outbox"
-                " WHERE sent_at IS NULL AND next_attempt_at <= :now AND (claimed_until IS NULL OR claimed_until < :now)"
+                "UPDATE {t.outbox} SET claimant = {me}, claimed_until = {until} WHERE id = (SELECT id FROM {t.outbox}"
+                " WHERE sent_at IS NULL AND next_attempt_at <= {now}"
+                " AND (claimed_until IS NULL OR claimed_until < {now})"
                 f" ORDER BY created_at, id LIMIT 1{lock}) RETURNING *",
                 params,
             )
@@ -112,10 +111,10 @@ class Outbox(Sql):
         return dict(row) if row else None
 
     def sent(self, row: dict[str, Any]) -> None:
-        self.run(
+        self.db.run(
             [
-                "UPDATE {p}_outbox SET sent_at = :now, claimant = NULL, claimed_until = NULL, last_error = NULL"
-                " WHERE id = :id AND claimant = :claimant"
+                "UPDATE {t.outbox} SET sent_at = {now}, claimant = NULL, claimed_until = NULL, last_error = NULL"
+                " WHERE id = {id} AND claimant = {claimant}"
             ],
             {"now": self.now().isoformat(), "id": row["id"], "claimant": row["claimant"]},
         )
@@ -124,10 +123,10 @@ class Outbox(Sql):
         """Put the message back to wait, with backoff; return when it is next due."""
         attempts = row["attempts"] + 1
         due = self.now() + backoff(attempts)
-        self.run(
+        self.db.run(
             [
-                "UPDATE {p}_outbox SET attempts = :attempts, next_attempt_at = :due, last_error = :error,"
-                " claimant = NULL, claimed_until = NULL WHERE id = :id AND claimant = :claimant"
+                "UPDATE {t.outbox} SET attempts = {attempts}, next_attempt_at = {due}, last_error = {error},"
+                " claimant = NULL, claimed_until = NULL WHERE id = {id} AND claimant = {claimant}"
             ],
             {
                 "attempts": attempts,
@@ -141,20 +140,20 @@ class Outbox(Sql):
 
     def counts(self) -> dict[str, int]:
         """Messages sent, waiting (not yet sent), and failed (waiting after at least one failed attempt)."""
-        row = self.fetchone(
+        row = self.db.fetchone(
             "SELECT COUNT(sent_at) AS sent, COUNT(*) - COUNT(sent_at) AS waiting,"
-            " SUM(CASE WHEN sent_at IS NULL AND attempts > 0 THEN 1 ELSE 0 END) AS failed FROM {p}_outbox"
+            " SUM(CASE WHEN sent_at IS NULL AND attempts > 0 THEN 1 ELSE 0 END) AS failed FROM {t.outbox}"
         )
         assert row is not None
         return {name: int(row[name] or 0) for name in ("sent", "waiting", "failed")}
 
     def waiting(self) -> list[dict[str, Any]]:
         """The messages not yet sent, oldest first, without their text: kind, ref, attempts, next attempt, error."""
-        return self.fetchall(
-            "SELECT id, kind, ref, attempts, next_attempt_at, last_error, created_at FROM {p}_outbox"
+        return self.db.fetchall(
+            "SELECT id, kind, ref, attempts, next_attempt_at, last_error, created_at FROM {t.outbox}"
             " WHERE sent_at IS NULL ORDER BY created_at, id"
         )
 
     def messages(self) -> list[dict[str, Any]]:
         """Every recorded message with its text, oldest first (for operators and tests)."""
-        return self.fetchall("SELECT * FROM {p}_outbox ORDER BY created_at, id")
+        return self.db.fetchall("SELECT * FROM {t.outbox} ORDER BY created_at, id")

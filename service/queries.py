@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import NotFound
 from domain.timeline import CLOSED
-from projections.rollups import PLAN, Rollups, summarise
+from projections.rollups import PLAN, summarise
 
 if TYPE_CHECKING:
     from service.bootstrap import System
@@ -22,7 +22,7 @@ QUIET_DAYS = 90  # "No recent update" until committee dates are recorded: then, 
 
 def plan_summaries(system: System, plan_ids: list[str]) -> dict[str, dict[str, Any]]:
     """Each plan's counts by status, RAG and overdue (as at today), from the rollups view."""
-    summaries: dict[str, dict[str, Any]] = system.projections.view(Rollups.name).summaries(
+    summaries: dict[str, dict[str, Any]] = system.projections.view("rollups").summaries(
         PLAN, system.app.today(), ids=plan_ids
     )
     return summaries

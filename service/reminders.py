@@ -18,7 +18,6 @@ from typing import Any
 
 from domain.principals import EDITOR
 from domain.timeline import CLOSED
-from projections.current_status import CurrentStatus
 from service.app import Accord
 from service.cycles import chase_list, next_meeting, previous_meeting
 from service.mail import Transport, email_message, error_name, is_refusal, mail_domain, transport_for
@@ -110,7 +109,7 @@ class Reminders:
 
     def compose(self, on: date) -> list[Composed]:
         editors = [u for u in self.app.list_users() if u["role"] == EDITOR and u["email"] and not u["revoked"]]
-        current = self.projections.view(CurrentStatus.name)
+        current = self.projections.view("current_status")
         plans = current.list_plans(on)
         composed = [c for plan in plans for c in self.reminders(plan, editors, on)]
         if on.weekday() == MONDAY:

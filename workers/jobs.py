@@ -1,50 +1,53 @@
 """RQ jobs: module-level functions taking only a projection's name (never personal data).
 
-A job catches its projection up from its tracked position in batches, so nudges may be lost,
-duplicated or reordered without changing the result.
+A job drains its projection: it applies everything recorded so far in batches from the tracked
+position, so nudges may be lost, duplicated or reordered without changing the result. The worker
+process builds its system once (`system()`, after any fork) and every job reuses it, with its
+connections and the actions each view keeps in memory warm.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import time
 
+import psycopg
+from eventsourcing.persistence import PersistenceError
 from rq import Queue, get_current_job
 
-from service.bootstrap import System
+from service.bootstrap import System, bootstrap
+from service.settings import Settings
 from workers.queue import pending_key
 
-_system: System | None = None
-TURN = 1.0  # Seconds a job may keep catching up a busy projection before it ends.
+log = logging.getLogger(__name__)
 
 
-def use_system(system: System) -> None:
-    """The worker process builds its system once, after any fork, and its jobs share it."""
-    global _system  # noqa: PLW0603
-    _system = system
+@functools.cache
+def system() -> System:
+    """This process's system, from the environment's settings, built on first use and kept for every job."""
+    return build(Settings.from_env())
 
 
-def current_system() -> System:
-    if _system is None:
-        raise RuntimeError("the worker has not built its system; run jobs with `accord worker`")
-    return _system
+def build(settings: Settings, attempts: int = 20) -> System:
+    """Build a worker's system, waiting out a database that is restarting or dropped our connections."""
+    for attempt in range(attempts):
+        try:
+            return bootstrap(settings, in_process=False)
+        except (PersistenceError, psycopg.Error) as error:
+            log.warning("the store does not answer yet (%s); retrying", type(error).__name__)
+            time.sleep(min(0.1 * 2**attempt, 3.0))
+    return bootstrap(settings, in_process=False)
 
 
 def catch_up(projection: str) -> int:
-    """Apply everything recorded so far, then end (within TURN seconds, so other projections get a turn).
+    """Drain everything recorded so far, then end.
 
     While this runs, its projection's pending mark stays set and saves enqueue nothing more; the mark
     is cleared as the job ends, then one last catch-up covers the saves that found it still set.
     """
-    if _system is None:
-        raise RuntimeError("the worker has not built its system; run jobs with `accord worker`")
-    projections, job = _system.projections, get_current_job()
-    mark = pending_key(Queue(job.origin, connection=job.connection), projection) if job else None
-    applied, started = 0, time.monotonic()
-    while time.monotonic() - started < TURN:
-        done = projections.catch_up(projection)
-        applied += done
-        if not done:
-            break
-    if job and mark:
-        job.connection.delete(mark)
+    projections, job = system().projections, get_current_job()
+    applied = projections.catch_up(projection)
+    if job:
+        job.connection.delete(pending_key(Queue(job.origin, connection=job.connection), projection))
     return applied + projections.catch_up(projection)

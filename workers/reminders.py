@@ -34,7 +34,7 @@ def mail_queue_name(projection_queue: str) -> str:
 
 def daily() -> dict[str, Any]:
     """The day's reminders and digests, once per day from ACCORD_REMIND_AT; a no-op at other hours."""
-    system = jobs.current_system()
+    system = jobs.system()
     settings = system.settings
     local = system.app.clock().astimezone(system.app.zone)
     if local.time() < time.fromisoformat(settings.remind_at):
@@ -58,7 +58,7 @@ RESULT_KEYS = ("recorded", "sent", "failed")
 
 def deliver() -> int:
     """Send what waits in the outbox and is due (retries after the mail server was down)."""
-    return reminders_for(jobs.current_system()).deliver().sent
+    return reminders_for(jobs.system()).deliver().sent
 
 
 class JsonCronJob(CronJob):

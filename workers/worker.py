@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
-import psycopg
 from eventsourcing.persistence import PersistenceError
 from rq import SimpleWorker
 
-from service.bootstrap import System, bootstrap
 from service.settings import Settings
 from workers import jobs
 from workers.queue import nudge, projection_queue
@@ -19,25 +16,18 @@ from workers.reminders import cron_scheduler, mail_queue_name, run_cron
 log = logging.getLogger(__name__)
 
 
-def build(settings: Settings, attempts: int = 20) -> System:
-    """Build the worker's system, waiting out a database that is restarting or dropped our connections."""
-    for attempt in range(attempts):
-        try:
-            return bootstrap(settings, in_process=False)
-        except (PersistenceError, psycopg.Error) as error:
-            log.warning("the store does not answer yet (%s); retrying", type(error).__name__)
-            time.sleep(min(0.1 * 2**attempt, 3.0))
-    return bootstrap(settings, in_process=False)
-
-
 def run_worker(settings: Settings, burst: bool = False) -> None:
+    """`settings` are the environment's (`Settings.from_env()`), as the jobs' `system()` reads them."""
     if not settings.redis_url:
         raise SystemExit("accord worker needs ACCORD_REDIS_URL (without it, the server runs projections itself)")
-    system = build(settings)
-    jobs.use_system(system)
+    system = jobs.system()  # Built now, before the first job, and kept warm for every job.
     queue = projection_queue(settings.redis_url, settings.queue)
     names = system.projections.names
-    nudge(queue, names, force=True)  # Catch up on start: whatever happened while no worker ran.
+    try:  # Catch up on start, whatever happened while no worker ran: each batch read once for all projections.
+        system.projections.catch_up_all()
+    except PersistenceError as error:
+        log.warning("catching up on start failed (%s); the jobs will", type(error).__name__)
+    nudge(queue, names, force=True)
     stop = threading.Event()
 
     def tick() -> None:

@@ -132,7 +132,7 @@ def test_the_log_filters_by_action_user_and_time(
 
 @pytest.mark.parametrize(
     "statement",
-    ["UPDATE {p}_access_log SET purpose = 'edited'", "DELETE FROM {p}_access_log"],
+    ["UPDATE {t.access_log} SET purpose = 'edited'", "DELETE FROM {t.access_log}"],
     ids=["update", "delete"],
 )
 def test_the_log_is_append_only(
@@ -141,6 +141,6 @@ def test_the_log_is_append_only(
     client.get(f"/api/v1/actions/{ids[2]}/history", headers={**inspector, "Accord-Purpose": PURPOSE})
     store = client.application.extensions[EXTENSION]
     with pytest.raises(Exception, match="append-only"):
-        store.run([statement])
+        store.db.run([statement])
     [entry] = access_log(client, coordinator)
     assert entry["purpose"] == PURPOSE

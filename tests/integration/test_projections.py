@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from functools import singledispatchmethod
 from typing import Any
 from uuid import uuid4
 
 import pytest
 from eventsourcing.persistence import StoredEvent
-from eventsourcing.projection import Projection
 
 from api import create_app
 from domain.plan import Plan
 from domain.principals import Principal
-from projections.current_status import CurrentStatus
-from projections.manager import Projections
-from projections.sql import SqlView, views_factory
+from projections.current_status import CurrentStatusView
+from projections.operations import Projections
+from projections.registry import VIEWS
+from projections.view import SqlView, Superseded
 from service.bootstrap import System, bootstrap
 from service.settings import Settings
+from tests.builders import plan_with_actions
 from tests.conftest import BACKENDS
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
@@ -31,7 +33,13 @@ class FussyView(SqlView):
     tables = {"titles": "id"}
 
     def ddl(self) -> list[str]:
-        return ["CREATE TABLE IF NOT EXISTS {p}_titles (id TEXT PRIMARY KEY, title TEXT NOT NULL)"]
+        return ["CREATE TABLE IF NOT EXISTS {t.titles} (id TEXT PRIMARY KEY, title TEXT NOT NULL)"]
+
+    def begin(self, events: Sequence[Any], c: Any) -> Any:
+        return c
+
+    def flush(self, batch: Any, c: Any) -> None:
+        pass
 
     @singledispatchmethod
     def apply(self, domain_event: Any, c: Any) -> None:
@@ -41,12 +49,9 @@ class FussyView(SqlView):
     def _(self, e: Plan.Created, c: Any) -> None:
         if e.title == "poison":
             raise ValueError("cannot apply this one")
-        self.execute(c, "INSERT INTO {p}_titles VALUES (:id, :t)", {"id": str(e.originator_id), "t": e.title})
-
-
-class Fussy(Projection[FussyView]):
-    name = "fussy"
-    view_class = FussyView
+        self.db.execute(
+            c, "INSERT INTO {t.titles} VALUES ({id}, {title})", {"id": str(e.originator_id), "title": e.title}
+        )
 
 
 @pytest.fixture
@@ -62,13 +67,14 @@ def plans(system: System, *titles: str) -> list[str]:
 
 
 def with_fussy(system: System, settings: Settings) -> Projections:
-    return Projections(system.app, views_factory(settings.eventsourcing_env("views")), [CurrentStatus, Fussy])
+    return Projections(
+        system.app, settings.eventsourcing_env("views"), {"current_status": CurrentStatusView, "fussy": FussyView}
+    )
 
 
 def test_poison_event_stops_its_projection_visibly_and_others_carry_on(
-    quiet_system: System, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    quiet_system: System, settings: Settings
 ) -> None:
-    monkeypatch.setattr("projections.manager.RETRY_DELAYS", (0.0, 0.0))
     projections = with_fussy(quiet_system, settings)
     plans(quiet_system, "first", "poison", "third")
     projections.catch_up_all()
@@ -79,7 +85,7 @@ def test_poison_event_stops_its_projection_visibly_and_others_carry_on(
     assert fussy["position"] == 1  # Applied "first"; stopped before "poison".
     assert fussy["error_position"] == 2
     assert "ValueError" in fussy["error"]
-    assert fussy["failures"] == 3  # First try and two retries.
+    assert fussy["failures"] == 1  # Stopped at once: no retries (`resume` tries again).
     assert [r["title"] for r in projections.view("fussy").rows("titles")] == ["first"]
     quiet_system.projections = projections
     client = create_app(system=quiet_system).test_client()
@@ -91,10 +97,30 @@ def test_poison_event_stops_its_projection_visibly_and_others_carry_on(
     assert 'accord_projection_stopped{projection="current_status"} 0' in metrics
 
 
-def test_skip_is_the_recorded_way_past_a_poison_event(
-    quiet_system: System, settings: Settings, monkeypatch: pytest.MonkeyPatch
+def test_in_process_a_poison_event_is_stored_answered_201_and_stops_only_its_projection_at_once(
+    settings: Settings,
 ) -> None:
-    monkeypatch.setattr("projections.manager.RETRY_DELAYS", ())
+    system = bootstrap(settings, views={**VIEWS, "fussy": FussyView})
+    try:
+        client = create_app(system=system).test_client()
+        _, token = system.app.add_user(name="C", agency="lscb", role="coordinator")
+        headers = {"Authorization": f"Bearer {token}"}
+        body = {"source": "S", "owner_agency": "lscb"}
+        poison = client.post("/api/v1/plans", json={**body, "title": "poison"}, headers=headers)
+        assert poison.status_code == 201  # The store committed it: whatever a projection does after.
+        fussy = {s["name"]: s for s in system.projections.status()}["fussy"]
+        assert (fussy["state"], fussy["error_position"]) == ("stopped", poison.json["position"])
+        assert fussy["error"] == f"ValueError applying domain.plan:Plan.Created at position {poison.json['position']}"
+        assert client.get("/readyz").status_code == 503
+        assert 'accord_projection_stopped{projection="fussy"} 1' in client.get("/metrics").get_data(as_text=True)
+        later = client.post("/api/v1/plans", json={**body, "title": "later"}, headers=headers)
+        assert later.status_code == 201
+        assert client.get(f"/api/v1/plans/{later.json['id']}", headers=headers).status_code == 200  # Others carry on.
+    finally:
+        system.close()
+
+
+def test_skip_is_the_recorded_way_past_a_poison_event(quiet_system: System, settings: Settings) -> None:
     projections = with_fussy(quiet_system, settings)
     plans(quiet_system, "first", "poison", "third")
     projections.catch_up_all()
@@ -108,10 +134,7 @@ def test_skip_is_the_recorded_way_past_a_poison_event(
     assert sorted(r["title"] for r in projections.view("fussy").rows("titles")) == ["first", "third"]
 
 
-def test_undecodable_stored_event_stops_every_projection_until_skipped(
-    quiet_system: System, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("projections.manager.RETRY_DELAYS", ())
+def test_undecodable_stored_event_stops_every_projection_until_skipped(quiet_system: System) -> None:
     plans(quiet_system, "first")
     quiet_system.app.recorder.insert_events(
         [StoredEvent(originator_id=uuid4(), originator_version=1, topic="domain.plan:Plan.Vanished", state=b"{}")]
@@ -126,16 +149,65 @@ def test_undecodable_stored_event_stops_every_projection_until_skipped(
     assert titles == ["first", "after"]
 
 
-def test_racing_consumers_apply_each_event_exactly_once(quiet_system: System) -> None:
-    quiet_system.projections.batch_size = 3
+def test_racing_consumers_apply_each_event_exactly_once(quiet_system: System, settings: Settings) -> None:
+    """Four consumers (as four worker processes would be) with different batch sizes start together, so their
+    batches overlap: each event must still be applied once, by whichever consumer moves the position first."""
     plans(quiet_system, *[f"plan {n}" for n in range(40)])
-    threads = [threading.Thread(target=quiet_system.projections.catch_up_all) for _ in range(4)]
+    consumers = [
+        Projections(quiet_system.app, settings.eventsourcing_env("views"), {"current_status": CurrentStatusView})
+        for _ in range(4)
+    ]
+    start = threading.Barrier(len(consumers))
+
+    def consume(projections: Projections, batch_size: int) -> None:
+        start.wait()
+        projections.catch_up("current_status", batch_size=batch_size)
+
+    threads = [threading.Thread(target=consume, args=pair) for pair in zip(consumers, (2, 3, 5, 7), strict=True)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert quiet_system.projections.view("current_status").processed() == 40
+    for projections in consumers:
+        projections.close()
+    status = quiet_system.projections.status()[0]
+    assert (status["state"], status["position"], status["processed"]) == ("running", 40, 40)
     assert quiet_system.projections.verify("current_status") == []
+
+
+def test_catching_up_together_starts_each_view_from_its_own_position(quiet_system: System) -> None:
+    plans(quiet_system, "a", "b")
+    quiet_system.projections.catch_up("current_status")
+    plans(quiet_system, "c")
+    quiet_system.projections.catch_up_all()  # One read of each batch for views at positions 2 and 0.
+    status = quiet_system.projections.status()
+    assert [(s["position"], s["processed"]) for s in status] == [(3, 3)] * len(status)
+    assert all(quiet_system.projections.verify(name) == [] for name in quiet_system.projections.names)
+
+
+def test_views_that_let_actions_go_between_batches_reload_them_and_agree(
+    quiet_system: System, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = plan_with_actions(quiet_system.app, 4)
+    for n in range(3):
+        for action_id, editor in made.actions:
+            quiet_system.app.post_update(editor, action_id, progress=f"update {n}", rag=("red", "amber")[n % 2])
+    monkeypatch.setattr("projections.actions.MAX_FACTS", 1)  # Memory keeps almost nothing between batches.
+    quiet_system.projections.batch_size = 2
+    quiet_system.projections.catch_up_all()
+    monkeypatch.undo()
+    assert all(quiet_system.projections.verify(name) == [] for name in quiet_system.projections.names)
+
+
+def test_a_batch_read_before_another_consumer_wrote_is_refused(quiet_system: System) -> None:
+    plans(quiet_system, "a", "b", "c")
+    projections = quiet_system.projections
+    view = projections.view("current_status")
+    first_three = quiet_system.app.recorder.select_notifications(start=1, limit=3)
+    projections.write(view, first_three[:2], 0)
+    with pytest.raises(Superseded):
+        projections.write(view, first_three, 0)  # Read at position 0, but the view moved to 2 meanwhile.
+    assert (projections.position(view), view.processed()) == (2, 2)
 
 
 def test_rebuild_swaps_in_fresh_tables_with_the_same_rows(quiet_system: System) -> None:
@@ -154,7 +226,7 @@ def test_verify_finds_a_read_model_that_differs_from_the_events(quiet_system: Sy
     quiet_system.projections.catch_up_all()
     assert quiet_system.projections.verify("current_status") == []
     view = quiet_system.projections.view("current_status")
-    view.run(["UPDATE {p}_plans SET title = 'edited behind the API' WHERE title = 'a'"])
+    view.db.run(["UPDATE {t.plans} SET title = 'edited behind the API' WHERE title = 'a'"])
     differences = quiet_system.projections.verify("current_status")
     assert differences and "title" in differences[0]
 

@@ -21,10 +21,9 @@ from hypothesis import strategies as st
 from domain.action import Action
 from domain.errors import DomainError
 from domain.timeline import CLOSED
-from projections.manager import Projections
+from projections.operations import Projections
 from projections.rollups import summarise
-from projections.sql import views_factory
-from projections.temporal import Temporal
+from projections.temporal import TemporalView
 from service.app import Accord
 from service.settings import Settings
 from tests.builders import AGENCIES, COORDINATOR, editor, fresh_schema, plan_with_actions
@@ -40,7 +39,7 @@ MAX_REFUSED = 0.3  # Share of generated steps the rules may refuse (about 20% me
 def open_store(database_url: str) -> Iterator[tuple[Accord, Projections]]:
     settings_ = Settings(database_url=database_url, load_demo=False)
     app = Accord(settings_.eventsourcing_env(), agencies=AGENCIES, clock=Ticking())
-    projections = Projections(app, views_factory(settings_.eventsourcing_env("views")), [Temporal])
+    projections = Projections(app, settings_.eventsourcing_env("views"), {"temporal": TemporalView})
 
     def catch_up(position: int) -> None:
         projections.catch_up_all()
@@ -48,7 +47,7 @@ def open_store(database_url: str) -> Iterator[tuple[Accord, Projections]]:
     app.after_save = catch_up
     yield app, projections
     app.close()
-    projections.factory.close()
+    projections.close()
 
 
 class Ticking:

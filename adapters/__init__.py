@@ -1,0 +1,1 @@
+"""Infrastructure: how Accord talks to databases and queues."""

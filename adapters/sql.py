@@ -1,0 +1,211 @@
+"""Read-model SQL on the eventsourcing library's datastores, SQLite or PostgreSQL, chosen once per process.
+
+A statement is one text for both backends, a `str.format` template: `{t.plans}` names a table of the
+caller's fixed allow-list (a `Tables`; `t` and `i` are reserved), anything else in braces is a parameter,
+rendered as the driver's own placeholder and bound by the driver. Nothing from input ever becomes an
+identifier: table names are the allow-list's keys under a prefix the code chose, checked to be plain
+lower-case identifiers.
+JSON and dates are stored as text, so both backends hold the same values.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.utils import Environment
+
+DDL_LOCK = "accord-ddl"  # The one advisory lock serialising DDL between processes (PostgreSQL).
+
+
+def is_postgres(env: Mapping[str, str]) -> bool:
+    """The one dialect switch: the library's persistence module named in the environment."""
+    return env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
+
+
+def identifier(name: str) -> str:
+    """A table name the code composed (prefix + allow-listed name), refused unless plainly lower-case."""
+    if not (name.isidentifier() and name.isascii() and name == name.lower() and len(name) <= 63):
+        raise ValueError(f"not a plain table name: {name!r}")
+    return name
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How SQLite and PostgreSQL differ for Accord: placeholders, qualified names, bulk insert."""
+
+    postgres: bool
+    schema: str = "public"
+
+    def placeholder(self, name: str) -> str:
+        return f"%({name})s" if self.postgres else f":{name}"
+
+    def table(self, name: str) -> str:
+        return f'"{self.schema}"."{identifier(name)}"' if self.postgres else f'"{identifier(name)}"'
+
+    def in_list(self, name: str) -> str:
+        """`column {in_ids}` in templates: the column's value is one of the list bound as `ids` (`as_list`)."""
+        if self.postgres:
+            return f"= ANY(%({name})s)"
+        return f"IN (SELECT value FROM json_each(:{name}))"
+
+    def as_list(self, values: Sequence[Any]) -> Any:
+        return list(values) if self.postgres else json.dumps(list(values))
+
+    def insert_many(self, c: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Append rows in one go: COPY on PostgreSQL, one prepared executemany on SQLite."""
+        names = ", ".join(identifier(column) for column in columns)
+        if self.postgres:
+            with c.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" for _ in columns)
+            c.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(rows))
+
+
+class Tables:
+    """A fixed allow-list of names: `{t.name}` in templates is table `prefix_name` in the dialect's quoting,
+    schema-qualified on PostgreSQL; `{i.name}` is the bare `"prefix_name"` (for indexes and triggers)."""
+
+    def __init__(self, dialect: Dialect, prefix: str, names: Iterable[str], *, qualified: bool = True) -> None:
+        self.prefix = prefix
+        self.names = tuple(names)
+        self._names = {
+            name: dialect.table(self.name(name)) if qualified else f'"{identifier(self.name(name))}"'
+            for name in self.names
+        }
+        self.bare = self if not qualified else Tables(dialect, prefix, self.names, qualified=False)
+
+    def name(self, name: str) -> str:
+        return f"{self.prefix}_{name}" if self.prefix else name
+
+    def __getattr__(self, name: str) -> str:
+        try:
+            return self._names[name]
+        except KeyError:
+            raise AttributeError(f"no table {name!r} in this allow-list") from None
+
+
+class _Rendering(dict[str, Any]):
+    def __init__(self, tables: Tables, dialect: Dialect) -> None:
+        super().__init__(t=tables, i=tables.bare)
+        self.dialect = dialect
+
+    def __missing__(self, key: str) -> str:
+        if key.startswith("in_"):
+            return self.dialect.in_list(key.removeprefix("in_"))
+        return self.dialect.placeholder(key)
+
+
+@dataclass
+class Database:
+    """Statements on one library datastore, with tables from one allow-list."""
+
+    datastore: Any
+    dialect: Dialect
+    tables: Tables
+    _rendered: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def sql(self, template: str) -> str:
+        rendered = self._rendered.get(template)
+        if rendered is None:
+            rendered = self._rendered[template] = template.format_map(_Rendering(self.tables, self.dialect))
+        return rendered
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[Any]:
+        with self.datastore.transaction(commit=commit) as c:
+            yield c
+
+    def execute(self, c: Any, template: str, params: Mapping[str, Any] | None = None) -> None:
+        c.execute(self.sql(template), params or {})
+
+    def executemany(self, c: Any, template: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            c.executemany(self.sql(template), rows)
+
+    def fetchall(self, template: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        with self.transaction(commit=False) as c:
+            self.execute(c, template, params)
+            return [dict(row) for row in c.fetchall()]
+
+    def fetchone(self, template: str, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        rows = self.fetchall(template, params)
+        return rows[0] if rows else None
+
+    def run(self, templates: Sequence[str], params: Mapping[str, Any] | None = None) -> None:
+        with self.transaction(commit=True) as c:
+            for template in templates:
+                self.execute(c, template, params)
+
+
+def factory(env: Mapping[str, str], name: str) -> InfrastructureFactory[Any]:
+    """A library datastore for read models (tables created by their owners, never by the library)."""
+    return InfrastructureFactory.construct(Environment(name, {**env, "CREATE_TABLE": "no"}))
+
+
+def database(store: InfrastructureFactory[Any], prefix: str, names: Iterable[str]) -> Database:
+    datastore = store.datastore  # type: ignore[attr-defined]
+    postgres = isinstance(datastore, PostgresDatastore)
+    dialect = Dialect(postgres=postgres, schema=datastore.schema if postgres else "main")
+    return Database(datastore, dialect, Tables(dialect, prefix, names))
+
+
+def sqlite_file(env: Mapping[str, str], suffix: str) -> dict[str, str]:
+    """The environment of a SQLite file beside the one `env` names: `accord.views.db` -> `accord.views.<suffix>.db`."""
+    path = Path(env["SQLITE_DBNAME"])
+    return {**env, "SQLITE_DBNAME": str(path.with_name(f"{path.stem}.{identifier(suffix)}{path.suffix}"))}
+
+
+def remove_sqlite_file(env: Mapping[str, str]) -> None:
+    path = Path(env["SQLITE_DBNAME"])
+    for extra in ("", "-wal", "-shm", "-journal"):
+        path.with_name(path.name + extra).unlink(missing_ok=True)
+
+
+@contextmanager
+def one_at_a_time(store: InfrastructureFactory[Any]) -> Iterator[None]:
+    """Several processes (or threads) may start at once, and creating tables races: serialise DDL.
+
+    PostgreSQL: one advisory lock. SQLite: one lock file in the databases' folder (held with flock).
+    """
+    datastore = store.datastore  # type: ignore[attr-defined]
+    if not isinstance(datastore, PostgresDatastore):
+        db_name = datastore.pool.db_name
+        if datastore.pool.is_sqlite_memory_mode:
+            yield
+            return
+        with open(Path(db_name).with_name(".accord-ddl.lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        return
+    with datastore.get_connection() as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (DDL_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (DDL_LOCK,))
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
+
+
+def loads(value: str | None) -> Any:
+    return json.loads(value) if value else None

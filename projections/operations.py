@@ -1,0 +1,126 @@
+"""Operating the projections: status, rebuild (fresh tables swapped in), verify, skip a poison event, resume."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+
+from projections.registry import RUNNING
+from projections.runner import Progress, Runner
+
+REBUILD_BATCH = 5000  # Events per transaction when building a fresh generation nobody reads yet.
+__all__ = ["Progress", "Projections"]
+
+
+class Projections(Runner):
+    """The projections of one application: catch-up (projections/runner.py) and their operation."""
+
+    def status(self) -> list[dict[str, Any]]:
+        head = self.app.recorder.max_notification_id() or 0
+        report = []
+        for name in self.names:
+            entry = self.registry.get(name)
+            view = self.view(name)
+            position = self.position(view)
+            report.append(
+                {
+                    "name": name,
+                    "generation": entry["generation"],
+                    "state": entry["state"],
+                    "position": position,
+                    "head": head,
+                    "lag_events": head - position,
+                    "lag_seconds": self.lag_seconds(position, head),
+                    "processed": view.processed(),
+                    "failures": entry["failures"],
+                    "error": entry["error"],
+                    "error_position": entry["error_position"],
+                    "skips": self.registry.skips(name),
+                }
+            )
+        return report
+
+    def lag_seconds(self, position: int, head: int) -> float:
+        """How long the oldest event this view has not applied has been waiting."""
+        if position >= head:
+            return 0.0
+        oldest = self.app.recorder.select_notifications(start=position + 1, limit=1)
+        try:
+            recorded = self.app.mapper.to_domain_event(oldest[0]).timestamp
+        except Exception:
+            return float("nan")
+        return max(0.0, (datetime.now(UTC) - recorded).total_seconds())
+
+    def skip(self, name: str, position: int, reason: str) -> None:
+        """The recorded way past a poison event: mark it skipped and move the position beyond it."""
+        view = self.view(name)
+        at = self.position(view)
+        if at != position - 1:
+            raise ValueError(f"{name} is at position {at}: only position {at + 1} can be skipped")
+        view.write([], Tracking(self.app.name, position), expected=position - 1)
+        self.registry.skipped(name, position, reason)
+        self.resume(name)
+
+    def resume(self, name: str) -> None:
+        """Try a stopped projection again (after a fix is deployed)."""
+        self.registry.set(name, state=RUNNING, error_position=None, error=None)
+        self.views.live(name, fresh=True)
+
+    def rebuild(self, name: str, progress: Progress | None = None) -> int:
+        """Build the projection afresh in new tables while the old ones serve, then swap them in."""
+        old = self.registry.get(name)["generation"]
+        new = old + 1
+        fresh = self.views.construct(name, new)
+        try:
+            fresh.drop()  # Leftovers of an interrupted rebuild.
+            fresh = self.views.construct(name, new)
+            progress = progress or Progress()
+            progress.total = self.app.recorder.max_notification_id() or 0
+            self.catch_up(name, view=fresh, progress=progress, batch_size=REBUILD_BATCH)
+        except BaseException:
+            fresh.drop()
+            raise
+        fresh.close()
+        self.registry.set(name, generation=new, state=RUNNING, error_position=None, error=None)
+        self.views.forget(name)
+        self.catch_up(name)
+        if old > 1:
+            self.views.construct(name, old - 1).drop()  # Keep the previous generation for readers still on it.
+        return int(new)
+
+    def verify(self, name: str, attempts: int = 5) -> list[str]:
+        """Build the projection afresh up to the live position and compare every table; [] if identical."""
+        live = self.view(name)
+        fresh = self.views.construct(name, f"verify_{uuid.uuid4().hex[:8]}")
+        try:
+            for _ in range(attempts):
+                position = self.position(live)
+                rows = {table: live.rows(table) for table in live.tables}
+                if self.position(live) != position:
+                    continue  # The live view moved while being read: read it again.
+                self.catch_up(name, view=fresh, stop=position, batch_size=REBUILD_BATCH)
+                return [
+                    f"{name}.{table}: {difference}"
+                    for table in live.tables
+                    for difference in compare(rows[table], fresh.rows(table))
+                ]
+            return [f"{name}: the live view kept moving; verify again when writes pause"]
+        finally:
+            fresh.drop()
+
+
+def compare(live: list[dict[str, Any]], fresh: list[dict[str, Any]], limit: int = 5) -> list[str]:
+    """Differences between a view's rows and the same view built afresh (rows in key order)."""
+    differences = []
+    if len(live) != len(fresh):
+        differences.append(f"{len(live)} rows live, {len(fresh)} rebuilt")
+    for a, b in zip(live, fresh, strict=False):
+        if a != b:
+            changed = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+            differences.append(f"row {next(iter(a.values()))} differs in {', '.join(changed)}")
+        if len(differences) >= limit:
+            break
+    return differences

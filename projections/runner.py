@@ -1,0 +1,213 @@
+"""Catch the projections up: read the event store from each view's position in batches, apply exactly once.
+
+Every consumer (in-process after a save, an RQ job, `accord projections rebuild`) goes through
+`Runner.catch_up`; SQLite recorders cannot be subscribed to and a PostgreSQL NOTIFY can be lost, so
+polling from the tracked position is the mechanism. An event that cannot be applied stops its
+projection at once, loudly (registry state, status, /metrics, /readyz): no retry sleeps here, so
+none can happen inside an HTTP request; `accord projections resume` tries again after a fix,
+`skip` records the way past. A database that does not answer is not the event's fault: that error
+propagates, and the next nudge or timer tick tries again.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import InterfaceError, OperationalError, Tracking
+
+from projections.registry import STOPPED, Views
+from projections.view import SqlView, Superseded
+
+log = logging.getLogger(__name__)
+MAX_BATCH = 5000  # Events per transaction at most.
+TRANSIENT = (OperationalError, InterfaceError)  # The database, not the event: try again later.
+
+
+@dataclass
+class Progress:
+    """What a long catch-up reports as it goes: events applied of the total to do."""
+
+    report: Callable[[int, int], None] = lambda done, total: None
+    done: int = 0
+    total: int = 0
+
+
+class Runner:
+    def __init__(
+        self, app: Application[Any], env: Mapping[str, str], views: Mapping[str, type[SqlView]], batch_size: int = 500
+    ) -> None:
+        self.app = app
+        self.batch_size = batch_size
+        self.views = Views(env, views, lambda aggregate_id, version: app.repository.get(aggregate_id, version=version))
+        self.registry = self.views.registry
+        self.locks = {name: threading.Lock() for name in views}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.views.classes)
+
+    def view(self, name: str) -> Any:
+        """The live generation's view."""
+        return self.views.live(name).view
+
+    def position(self, view: SqlView) -> int:
+        return view.position(self.app.name)
+
+    def catch_up_all(self) -> int:
+        """Catch every running projection up, reading and decoding each batch once for all of them."""
+        live = {name: self.views.live(name) for name in self.names}
+        views = {name: current.view for name, current in live.items() if current.state != STOPPED}
+        with ExitStack() as held:
+            for name in views:  # In one order everywhere; `catch_up` holds one lock at a time.
+                held.enter_context(self.locks[name])
+            at = {name: self.position(view) if view.at is None else view.at for name, view in views.items()}
+            applied, batch = 0, self.batch_size
+            while at:
+                notifications = self.app.recorder.select_notifications(start=min(at.values()) + 1, limit=batch)
+                if not notifications:
+                    return applied
+                applied += self.share(views, at, notifications)
+                if len(notifications) < batch:
+                    return applied
+                batch = min(2 * batch, MAX_BATCH)
+            return applied
+
+    def share(self, views: Mapping[str, SqlView], at: dict[str, int], notifications: Sequence[Any]) -> int:
+        """Write one batch to every view behind its end (each from its own position, in its own transaction)."""
+        try:
+            events: list[Any] | None = [self.app.mapper.to_domain_event(n) for n in notifications]
+        except Exception:
+            events = None  # Undecodable: each view finds (and stops at) the event alone, below.
+        ids = [n.id for n in notifications]
+        last, applied = ids[-1], 0
+        for name in list(at):
+            position = at[name]
+            if position >= last:
+                continue
+            skip = bisect.bisect_right(ids, position)
+            try:
+                if events is None:
+                    raise ValueError("a batch with an undecodable event")
+                views[name].write(events[skip:], Tracking(self.app.name, last), expected=position)
+                at[name], applied = last, applied + len(ids) - skip
+            except Superseded:
+                at[name] = self.position(views[name])
+            except TRANSIENT:
+                raise
+            except Exception:
+                if self.isolate(name, views[name], notifications[skip:], position, live=True):
+                    at[name] = self.position(views[name])
+                else:
+                    del at[name]  # Stopped: the others carry on.
+        return applied
+
+    def catch_up(
+        self,
+        name: str,
+        view: SqlView | None = None,
+        stop: int | None = None,
+        progress: Progress | None = None,
+        batch_size: int | None = None,
+    ) -> int:
+        """Apply every event after the view's position (up to `stop`); return how many were applied.
+
+        Without `view`, the live one (and nothing while it is stopped); with `view` (a rebuild or a
+        verify), an event that cannot be applied raises instead of stopping the live projection.
+        """
+        if view is not None:
+            return self.apply_pending(name, view, stop, progress, batch_size, live=False)
+        current = self.views.live(name)
+        if current.state == STOPPED:
+            return 0
+        with self.locks[name]:  # One catch-up per view at a time in this process: they share its memory.
+            return self.apply_pending(name, current.view, stop, progress, batch_size, live=True)
+
+    def apply_pending(  # noqa: PLR0913
+        self,
+        name: str,
+        view: SqlView,
+        stop: int | None,
+        progress: Progress | None,
+        batch_size: int | None,
+        *,
+        live: bool,
+    ) -> int:
+        applied = 0
+        position = self.position(view) if view.at is None else view.at
+        while True:
+            batch = batch_size or self.batch_size
+            limit = batch if stop is None else min(batch, stop - position)
+            if limit <= 0:
+                return applied
+            notifications = self.app.recorder.select_notifications(start=position + 1, limit=limit, stop=stop)
+            if not notifications:
+                return applied
+            try:
+                self.write(view, notifications, position)
+            except Superseded:
+                position = self.position(view)  # Another consumer applied this batch: carry on from its position.
+                continue
+            except TRANSIENT:
+                raise
+            except Exception:
+                if not self.isolate(name, view, notifications, position, live):
+                    return applied
+                position = self.position(view)
+            else:
+                position = notifications[-1].id
+            applied += len(notifications)
+            if progress:
+                progress.done += len(notifications)
+                progress.report(progress.done, progress.total)
+            if len(notifications) < limit:
+                return applied  # It read up to the head: no need to ask again (a later save nudges again).
+            batch_size = min(2 * batch, MAX_BATCH)  # Far behind (a worker starting from empty): bigger batches.
+
+    def write(self, view: SqlView, notifications: Sequence[Any], position: int) -> None:
+        events = [self.app.mapper.to_domain_event(n) for n in notifications]
+        view.write(events, Tracking(self.app.name, notifications[-1].id), expected=position)
+
+    def isolate(self, name: str, view: SqlView, notifications: Sequence[Any], position: int, live: bool) -> bool:
+        """Apply the batch one event at a time; at the first that fails, stop (False) or, off the live view, raise."""
+        for notification in notifications:
+            try:
+                self.write(view, [notification], position)
+            except Superseded:
+                return True
+            except TRANSIENT:
+                raise
+            except Exception as error:
+                # Names only the error's type, the event's type and its position: never the event's content.
+                reason = f"{type(error).__name__} applying {notification.topic} at position {notification.id}"
+                if not live:
+                    raise RuntimeError(
+                        f"projection {name} cannot apply position {notification.id}: {reason}"
+                    ) from error
+                log.error("projection %s stopped: %s", name, reason)
+                self.registry.stop(name, notification.id, reason)
+                self.views.live(name, fresh=True)
+                return False
+            position = notification.id
+        return True
+
+    def wait(self, position: int, timeout: float) -> bool:
+        """Block until every projection has reached `position`, or the timeout passes."""
+        deadline = time.monotonic() + timeout
+        delay = 0.01
+        while any(self.position(self.view(n)) < position for n in self.names):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+        return True
+
+    def close(self) -> None:
+        self.views.close()

@@ -1,0 +1,151 @@
+"""What the temporal view keeps per action: its facts as known (`KnownFact`) and its open bitemporal rows,
+and how those rows change when a fact is learnt (`revise`), valid time folded by domain/timeline.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from adapters.sql import dumps, loads
+from domain.action import Action
+from domain.timeline import Fact, last_order, segments, timeline
+from projections.actions import decode_state, encode_state
+
+OPEN = "9999-12-31T23:59:59.999999+00:00"  # known_to / valid_to of rows not (yet) superseded.
+FOREVER = "9999-12-31"
+FACT_COLUMNS = (
+    "action_id",
+    "update_id",
+    "plan_id",
+    "kind",
+    "seq",
+    "effective_date",
+    "agency",
+    "vals",
+    "recorded_at",
+    "retracted",
+    "retracted_at",
+)
+
+
+def instant(moment: datetime) -> str:
+    """Instants as fixed-width UTC text, so that text order is time order on both backends."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+@dataclass
+class KnownFact(Fact):
+    """A fact with what only the read model knows: when it was recorded, and when retracted."""
+
+    recorded_at: datetime | None = None
+    retracted_at: datetime | None = None
+
+
+@dataclass
+class Row:
+    known_from: str
+    valid_from: str
+    valid_to: str
+    state: str
+    known_to: str = OPEN
+    stored: bool = False  # In the table already (else inserted at the end of the batch).
+
+
+@dataclass
+class Changes:
+    """Rows a revision deleted (never known alone) or closed (known no longer)."""
+
+    gone: list[dict[str, str]] = field(default_factory=list)
+    closed: list[tuple[UUID, Row]] = field(default_factory=list)
+
+
+@dataclass
+class Entry:
+    """One action as this view holds it: the aggregate (its facts `KnownFact`s) and its open segments."""
+
+    action: Action
+    rows: list[Row]  # Open segments in valid-time order.
+    last: tuple[date, int]  # The place of its last fact that applies (see domain/timeline.py last_order).
+    stored_facts: set[str] = field(default_factory=set)
+
+
+def revise(changes: Changes, entry: Entry, known: str, since: date, *, refold: bool) -> None:
+    """Close what the action's new timeline contradicts at `known`; add what it newly says from `known`.
+
+    Only valid time from `since` (the changed fact's effective date) on can differ. When the changed
+    fact is the last to apply (the usual case: updates reported as they happen), only the last one or
+    two open segments can change, and the state from `since` on is the action's current state;
+    otherwise the whole timeline is folded again.
+    """
+    action = entry.action
+    start = action.initial["start_date"]
+    since_text = max(since, start).isoformat()
+    if refold:
+        facts = [f for f in action.facts.values() if f.applies()]
+        entry.last = last_order(facts)
+        touched = list(entry.rows)
+        fresh = {
+            (valid_from.isoformat(), valid_to.isoformat() if valid_to else FOREVER, encoded(state))
+            for valid_from, valid_to, state in timeline(action.initial, facts, start)
+            if valid_to is None or valid_to.isoformat() >= since_text
+        }
+    else:
+        touched = [r for r in entry.rows[-2:] if r.valid_to >= since_text]
+        points = [(r.valid_from, r.state) for r in touched if r.valid_from < since_text]
+        points.append((since_text, encoded(action.state)))
+        fresh = {(a, b or FOREVER, s) for a, b, s in segments(points)}
+    del entry.rows[len(entry.rows) - len(touched) :]  # In place: an action's rows stay, its tail changes.
+    kept: list[Row] = []
+    for row in touched:
+        if row.valid_to < since_text:
+            kept.append(row)
+        elif (row.valid_from, row.valid_to, row.state) in fresh:
+            fresh.discard((row.valid_from, row.valid_to, row.state))
+            kept.append(row)
+        elif row.known_from == known:  # Said earlier by this same update: it was never known alone.
+            if row.stored:
+                changes.gone.append(
+                    {"action_id": str(action.id), "known_from": row.known_from, "valid_from": row.valid_from}
+                )
+        else:
+            row.known_to = known
+            changes.closed.append((action.id, row))
+    kept += [Row(known, *segment) for segment in sorted(fresh)]
+    entry.rows.extend(sorted(kept, key=lambda r: r.valid_from))
+
+
+def encoded(state: dict[str, Any]) -> str:
+    return dumps(encode_state(state))
+
+
+def fact_row(action_id: str, plan_id: str, fact: Fact) -> dict[str, Any]:
+    assert isinstance(fact, KnownFact) and fact.recorded_at is not None
+    return {
+        "action_id": action_id,
+        "update_id": fact.update_id,
+        "plan_id": plan_id,
+        "kind": fact.kind,
+        "seq": fact.seq,
+        "effective_date": fact.effective_date.isoformat(),
+        "agency": fact.agency,
+        "vals": dumps(encode_state(fact.values)),
+        "recorded_at": fact.recorded_at.isoformat(),
+        "retracted": int(fact.retracted),
+        "retracted_at": fact.retracted_at.isoformat() if fact.retracted_at else None,
+    }
+
+
+def fact_from_row(row: dict[str, Any]) -> KnownFact:
+    return KnownFact(
+        update_id=row["update_id"],
+        kind=row["kind"],
+        seq=row["seq"],
+        effective_date=date.fromisoformat(row["effective_date"]),
+        agency=row["agency"],
+        values=decode_state(loads(row["vals"])),
+        retracted=bool(row["retracted"]),
+        recorded_at=datetime.fromisoformat(row["recorded_at"]),
+        retracted_at=datetime.fromisoformat(row["retracted_at"]) if row["retracted_at"] else None,
+    )

@@ -1,0 +1,176 @@
+"""A read-model view: its tables, its position (the library's tracking recorder), and the one way to write.
+
+`SqlView.write` applies a batch of events and records the position reached in one transaction, exactly
+once: it first moves the view's position from the one the batch was read at to the batch's last, a
+compare-and-set on the view's progress row that also locks the view against other consumers; if the
+position moved meanwhile, another consumer applied the batch and `Superseded` is raised.
+
+On PostgreSQL every view lives in one schema, its tables named `<name>_<generation>_...` and its
+tracking table passed to the library's `PostgresTrackingRecorder`; on SQLite, whose tracking recorder
+has one fixed table name, each view generation has a file of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError, Tracking, TrackingRecorder
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteTrackingRecorder
+
+from adapters.sql import Database, database, factory, now, one_at_a_time, remove_sqlite_file, sqlite_file
+
+PROGRESS = "progress"
+
+
+class Superseded(Exception):
+    """The view's position moved since the batch was read: another consumer applied it."""
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a view generation's tables are: the views' environment and the prefix of this generation."""
+
+    env: dict[str, str]
+    prefix: str  # `<projection>_g<generation>`: both chosen by the code, never by input.
+    postgres: bool
+
+    def own_store(self) -> InfrastructureFactory[Any]:
+        """A datastore for this view alone: on SQLite, its own file."""
+        env = self.env if self.postgres else sqlite_file(self.env, self.prefix)
+        return factory(env, "views")
+
+
+class SqlView:
+    """Base of every view: subclasses name their tables (with the columns that order their rows) and DDL,
+    apply a batch's events with `apply_batch`, and read with `self.db`."""
+
+    # Table name -> the columns that order its rows (for verify); the view's whole allow-list.
+    tables: ClassVar[dict[str, str]] = {}
+    indexes: ClassVar[tuple[str, ...]] = ()  # Names of its indexes (the rest of its allow-list).
+
+    def __init__(
+        self,
+        place: Place,
+        store: InfrastructureFactory[Any] | None = None,
+        load: Callable[[Any, int], Any] | None = None,
+    ) -> None:
+        """On `store` if given (PostgreSQL: the views' shared datastore), else on a datastore of its own."""
+        self.place = place
+        self.load = load  # (aggregate id, version) -> the aggregate at that version, from the event store.
+        self.at: int | None = None  # The position this view last wrote (what it keeps in memory is valid at).
+        self.owns_store = store is None
+        self.store = store or place.own_store()
+        prefix = place.prefix if place.postgres else ""
+        self.db: Database = database(self.store, prefix, [*self.tables, *self.indexes, PROGRESS])
+        datastore = self.store.datastore  # type: ignore[attr-defined]
+        self.tracking: TrackingRecorder = (
+            PostgresTrackingRecorder(datastore, tracking_table_name=f"{place.prefix}_tracking")
+            if place.postgres
+            else SQLiteTrackingRecorder(datastore)
+        )
+
+    def ddl(self) -> list[str]:
+        raise NotImplementedError
+
+    def create(self) -> None:
+        if self.exists():
+            return  # DDL on tables in use takes locks that can deadlock with running batches: skip it.
+        with one_at_a_time(self.store):
+            if self.exists():
+                return  # Another process created them while this one waited.
+            self.tracking.create_table()
+            with self.db.transaction(commit=True) as c:
+                for statement in self.ddl():
+                    self.db.execute(c, statement)
+                self.db.execute(
+                    c,
+                    "CREATE TABLE IF NOT EXISTS {t.progress} (id INTEGER PRIMARY KEY, position BIGINT NOT NULL,"
+                    " processed BIGINT NOT NULL, updated_at TEXT NOT NULL)",
+                )
+                self.db.execute(
+                    c, "INSERT INTO {t.progress} VALUES (1, 0, 0, {at}) ON CONFLICT DO NOTHING", {"at": now()}
+                )
+
+    def exists(self) -> bool:
+        """Whether this generation's tables were all created (the progress row is written last)."""
+        try:
+            return self.db.fetchone("SELECT position FROM {t.progress}") is not None
+        except Exception:
+            return False
+
+    def drop(self) -> None:
+        if self.place.postgres:
+            tables = [self.db.tables.name(t) for t in (*self.tables, PROGRESS, "tracking")]
+            with self.db.transaction(commit=True) as c:
+                for table in tables:
+                    c.execute(f"DROP TABLE IF EXISTS {self.db.dialect.table(table)}")
+            self.close()
+        else:
+            self.close()
+            remove_sqlite_file(sqlite_file(self.place.env, self.place.prefix))
+
+    def close(self) -> None:
+        if self.owns_store:
+            self.store.close()
+
+    def position(self, application_name: str) -> int:
+        return self.tracking.max_tracking_id(application_name) or 0
+
+    def write(self, events: Sequence[Any], tracking: Tracking, expected: int) -> None:
+        """Apply a batch read at position `expected` and record the position reached, in one transaction."""
+        if expected != self.at:
+            self.forget()  # Another consumer wrote since this one did: what it kept in memory is stale.
+        self.at = None
+        try:
+            with self.db.transaction(commit=True) as c:
+                self.db.execute(
+                    c,
+                    "UPDATE {t.progress} SET position = {to}, processed = processed + {n}, updated_at = {at}"
+                    " WHERE position = {expected} RETURNING position",
+                    {"to": tracking.notification_id, "n": len(events), "at": now(), "expected": expected},
+                )
+                if c.fetchone() is None:
+                    raise Superseded
+                self.apply_batch(events, c)
+                # The library's own tracking statement, in this transaction (its public attribute, as built).
+                c.execute(
+                    self.tracking.insert_tracking_statement,  # type: ignore[attr-defined]
+                    {"application_name": tracking.application_name, "notification_id": tracking.notification_id},
+                )
+                if c.fetchone() is None:
+                    raise IntegrityError(f"position {tracking.notification_id} was recorded already")
+        except BaseException:
+            self.forget()
+            raise
+        self.at = tracking.notification_id
+
+    def apply_batch(self, events: Sequence[Any], c: Any) -> None:
+        """Each event changes the batch's buffers (`apply`); then each table is written once (`flush`)."""
+        batch = self.begin(events, c)
+        apply = self.apply  # Bound once per batch: binding a singledispatchmethod costs more than dispatching.
+        for domain_event in events:
+            apply(domain_event, batch)
+        self.flush(batch, c)
+
+    def begin(self, events: Sequence[Any], c: Any) -> Any:
+        raise NotImplementedError
+
+    def apply(self, domain_event: Any, batch: Any) -> None:
+        raise NotImplementedError
+
+    def flush(self, batch: Any, c: Any) -> None:
+        raise NotImplementedError
+
+    def forget(self) -> None:
+        """Drop whatever this view keeps in memory between batches (a batch failed or was superseded)."""
+
+    def processed(self) -> int:
+        row = self.db.fetchone("SELECT processed FROM {t.progress}")
+        return int(row["processed"]) if row else 0
+
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        order = self.tables[table]  # Only tables of the allow-list, ordered by their declared columns.
+        return self.db.fetchall(f"SELECT * FROM {{t.{table}}} ORDER BY {order}")
