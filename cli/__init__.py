@@ -97,7 +97,7 @@ def worker_command(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def expected_head(text: str) -> Any:
-    from service.chain import Head
+    from adapters.chain_format import Head
 
     position, _, digest = text.partition(":")
     if not position.isdigit() or len(digest) != 64 or digest.strip("0123456789abcdef"):
@@ -106,7 +106,7 @@ def expected_head(text: str) -> Any:
 
 
 def audit_verify(args: argparse.Namespace, settings: Settings) -> int:
-    from service.chain import ChainUnavailableError, audit
+    from adapters.audit import ChainUnavailableError, audit
 
     system = bootstrap(settings, in_process=False)
     try:
@@ -124,7 +124,7 @@ def audit_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def audit_head(args: argparse.Namespace, settings: Settings) -> None:
-    from service.chain import head
+    from adapters.audit import head
 
     system = bootstrap(settings, in_process=False)
     try:

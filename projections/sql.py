@@ -18,6 +18,8 @@ from eventsourcing.postgres import PostgresFactory, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 
+from adapters.ddl import ddl_lock
+
 T = TypeVar("T")
 PROGRESS_DDL = (
     "CREATE TABLE IF NOT EXISTS {p}_progress"
@@ -177,12 +179,8 @@ def one_at_a_time(factory: InfrastructureFactory[Any]) -> Iterator[None]:
     if not isinstance(factory, PostgresFactory):
         yield
         return
-    with factory.datastore.get_connection() as conn:
-        conn.execute("SELECT pg_advisory_lock(hashtext('accord-ddl'))")
-        try:
-            yield
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(hashtext('accord-ddl'))")
+    with factory.datastore.get_connection() as conn, ddl_lock(conn):
+        yield
 
 
 def now() -> str:

@@ -71,8 +71,8 @@ class Settings:
     def event_store_env(self) -> dict[str, str]:
         backend = "Postgres" if self.is_postgres else "SQLite"
         env = {
-            # The recorder also writes each event's hash-chain entry (service/chain.py).
-            "APPLICATION_RECORDER_TOPIC": f"service.chain:Chained{backend}ApplicationRecorder",
+            # The recorder also writes each event's hash-chain entry (adapters/recorders.py).
+            "APPLICATION_RECORDER_TOPIC": f"adapters.recorders:Chained{backend}ApplicationRecorder",
             # Recently used aggregates stay in memory; each load still fast-forwards from the store.
             "AGGREGATE_CACHE_MAXSIZE": "1000",
         }

@@ -10,8 +10,8 @@ import time
 
 from rq import Queue, get_current_job
 
+from adapters.queue import pending_key
 from service.bootstrap import System
-from workers.queue import pending_key
 
 _system: System | None = None
 TURN = 1.0  # Seconds a job may keep catching up a busy projection before it ends.

@@ -10,10 +10,10 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 from rq import SimpleWorker
 
+from adapters.queue import nudge, projection_queue
 from service.bootstrap import System, bootstrap
 from service.settings import Settings
 from workers import jobs
-from workers.queue import nudge, projection_queue
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Infrastructure: the event store's hash-chained recorders and their audit, the projection queue, the DDL lock."""
