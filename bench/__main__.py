@@ -1,13 +1,13 @@
-"""`python -m bench [lag|rebuild ...]`: run the benchmarks and print their figures as JSON lines."""
+"""`python -m bench [lag|rebuild|timetravel|writes ...]`: run the benchmarks and print their figures as JSON lines."""
 
 from __future__ import annotations
 
 import json
 import sys
 
-from bench import lag, rebuild, timetravel
+from bench import lag, rebuild, timetravel, writes
 
-BENCHES = {"lag": lag.run, "rebuild": rebuild.run, "timetravel": timetravel.run}
+BENCHES = {"lag": lag.run, "rebuild": rebuild.run, "timetravel": timetravel.run, "writes": writes.run}
 
 
 def main(argv: list[str]) -> None:

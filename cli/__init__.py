@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,10 @@ from service.bootstrap import bootstrap
 from service.settings import VAR_DIR, Settings
 
 DEMO_TOKENS = VAR_DIR / "demo-tokens.env"
+# A request spends much of its time waiting on PostgreSQL and Redis, so each process serves a few at once, and
+# there are enough processes to keep every CPU busy while others wait (measured: bench/writes.py, docs/benchmarks.md).
+PROCESSES_PER_CPU = 2
+THREADS = 4
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="serve the HTTP API under gunicorn (loads the demo into an empty store)")
-    serve.add_argument("--workers", type=int, default=None, help="gunicorn worker processes")
+    serve.add_argument(
+        "--workers", type=int, default=None, help="gunicorn worker processes (default: WEB_CONCURRENCY, else per CPU)"
+    )
     serve.add_argument("--no-demo", action="store_true", help="do not load the demo plan into an empty store")
     serve.set_defaults(func=serve_command)
 
@@ -147,6 +153,13 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> None:
     run_gunicorn(settings, workers=args.workers)
 
 
+def web_concurrency(environ: Mapping[str, str] = os.environ) -> int:
+    """gunicorn's worker processes: WEB_CONCURRENCY if set, else PROCESSES_PER_CPU for each CPU this process may use."""
+    if environ.get("WEB_CONCURRENCY"):
+        return max(1, int(environ["WEB_CONCURRENCY"]))
+    return PROCESSES_PER_CPU * len(os.sched_getaffinity(0))
+
+
 def run_gunicorn(settings: Settings, workers: int | None) -> None:
     from gunicorn.app.base import BaseApplication
 
@@ -155,8 +168,8 @@ def run_gunicorn(settings: Settings, workers: int | None) -> None:
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", f"{settings.host}:{settings.port}")
-            self.cfg.set("workers", workers or int(os.environ.get("WEB_CONCURRENCY", "1")))
-            self.cfg.set("threads", 4)
+            self.cfg.set("workers", workers or web_concurrency())
+            self.cfg.set("threads", THREADS)
             self.cfg.set("accesslog", None)
 
         def load(self) -> Any:

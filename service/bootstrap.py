@@ -81,6 +81,7 @@ def bootstrap(
             agencies=settings.agencies,
             timezone=settings.timezone,
             clock=clock or (lambda: datetime.now(UTC)),
+            token_seconds=settings.token_seconds,
         )
     projections = Projections(app, views_factory(settings.eventsourcing_env("views")), PROJECTIONS)
     if settings.redis_url:

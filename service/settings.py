@@ -28,6 +28,7 @@ class Settings:
     catch_up_seconds: float = 10.0
     rate_limit: str = "600/minute"  # Per bearer token (flask-limiter syntax; `off` for none).
     idempotency_hours: float = 24.0  # How long an Idempotency-Key's first response is kept for replay.
+    token_seconds: float = 5.0  # How long a process trusts a token it checked: the bound on revocation's delay.
     cipher_key: str | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
@@ -52,6 +53,7 @@ class Settings:
             cipher_key=env.get("ACCORD_CIPHER_KEY") or None,
             rate_limit=env.get("ACCORD_RATE_LIMIT") or defaults.rate_limit,
             idempotency_hours=float(env.get("ACCORD_IDEMPOTENCY_HOURS") or defaults.idempotency_hours),
+            token_seconds=float(env.get("ACCORD_TOKEN_SECONDS") or defaults.token_seconds),
         )
 
     @property
