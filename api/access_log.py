@@ -13,7 +13,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from api import get_system
+from api import get_system, succeeded
 from api.auth import principal
 from api.schemas import Strict
 from api.spec import ACCESS_LOGGED
@@ -80,7 +80,7 @@ def purpose() -> str | None:
 def record_read(response: Response) -> Response:
     """After the view: record the read if it succeeded. A read that cannot be recorded fails (500), unshown."""
     read = g.pop("access_read", None)
-    if read is not None and 200 <= response.status_code < 300:
+    if read is not None and succeeded(response):
         access_log().record(principal().as_actor(), **read)
     return response
 
@@ -93,7 +93,6 @@ def access_log() -> AccessLog:
 def init_app(app: Flask) -> None:
     app_ = get_system(app).app
     app.extensions[EXTENSION] = AccessLog(app_.factory, clock=app_.clock)
-    app.after_request(record_read)
 
 
 # Reading the log.

@@ -3,16 +3,14 @@ with 415 rather than read as an empty object, which an update's optional fields 
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Response, request
 from webargs.core import is_json
 
 from api.errors import problem
 
-API = "/api/v1/"
-
 
 def require_json() -> Response | None:
-    if request.method != "POST" or not request.path.startswith(API) or is_json(request.mimetype):
+    if request.method != "POST" or is_json(request.mimetype):
         return None
     if request.routing_exception is not None:  # No such resource (404), or it takes no POST (405): say that.
         return None
@@ -22,8 +20,3 @@ def require_json() -> Response | None:
         "send the body as JSON, with Content-Type: application/json",
         headers={"Accept-Post": "application/json"},
     )
-
-
-def init_app(app: Flask) -> None:
-    """Register after authentication: a caller without a token learns only that it needs one."""
-    app.before_request(require_json)
