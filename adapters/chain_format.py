@@ -72,23 +72,30 @@ class Head:
         return f"head {self.digest} at position {self.position}"
 
 
-def link(
-    stored_events: Sequence[StoredEvent],
-    notification_ids: Sequence[int],
-    last_store_hash: str,
-    last_stream_hashes: Mapping[str, str],
-) -> list[ChainEntry]:
-    """The chain entries for events just given these ids, following the store's last entry and, per originator
-    (its canonical text), the last entry of its stream (missing: the stream starts here)."""
-    entries = []
+def stream_hashes(stored_events: Sequence[StoredEvent], last_stream_hashes: Mapping[str, str]) -> list[str]:
+    """Each event's stream_hash (in the order given), following the last stream_hash recorded for its originator
+    (its canonical text; missing: the stream starts here) and the events before it in the same save."""
     streams = dict(last_stream_hashes)
-    store = last_store_hash
-    for notification_id, event in sorted(zip(notification_ids, stored_events, strict=True), key=lambda p: p[0]):
+    hashes = []
+    for event in sorted(stored_events, key=lambda e: e.originator_version):
         originator_id = str(event.originator_id)
-        stream = stream_hash(
+        streams[originator_id] = stream_hash(
             streams.get(originator_id, ZERO), originator_id, event.originator_version, event.topic, event.state
         )
+        hashes.append((event, streams[originator_id]))
+    by_event = {(str(e.originator_id), e.originator_version): h for e, h in hashes}
+    return [by_event[str(e.originator_id), e.originator_version] for e in stored_events]
+
+
+def chain_entries(
+    stored_events: Sequence[StoredEvent], notification_ids: Sequence[int], streams: Sequence[str], last_store_hash: str
+) -> list[ChainEntry]:
+    """The chain entries of events just given these ids and stream hashes, after the store's last entry."""
+    entries = []
+    store = last_store_hash
+    for notification_id, event, stream in sorted(
+        zip(notification_ids, stored_events, streams, strict=True), key=lambda t: t[0]
+    ):
         store = store_hash(store, stream)
-        streams[originator_id] = stream
-        entries.append(ChainEntry(notification_id, originator_id, event.originator_version, stream, store))
+        entries.append(ChainEntry(notification_id, str(event.originator_id), event.originator_version, stream, store))
     return entries

@@ -2,13 +2,14 @@
 event's hash-chain entry (adapters/chain_format.py) in the same transaction as the event.
 
 The recorders are chosen by the library's APPLICATION_RECORDER_TOPIC setting (see Settings.event_store_env). Each
-overrides the public `insert_events`, using only the library's public statements and datastore; tests/unit/
-test_library_contract.py fails if what they rely on changes. Nothing here changes or removes a stored event; the
-chain table, too, is only ever appended to.
+overrides the public `insert_events`, using only the library's public statements and datastore;
+tests/integration/test_recorders.py fails if what they rely on changes. Nothing here changes or removes a stored
+event; the chain table, too, is only ever appended to.
 """
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -18,11 +19,12 @@ from eventsourcing.persistence import InterfaceError, OperationalError, Programm
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 from eventsourcing.utils import retry
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composable, Identifier
 
-from adapters.chain_format import ZERO, ChainEntry, link
+from adapters.chain_format import ZERO, ChainEntry, chain_entries, stream_hashes
 
 COLUMNS = "notification_id, originator_id, originator_version, stream_hash, store_hash"
+STREAMS_KEPT = 10_000  # Originators whose last stream_hash a PostgreSQL recorder remembers.
 
 
 class ChainedRecorder(ABC):
@@ -35,16 +37,9 @@ class ChainedRecorder(ABC):
         return f"{self.events_table_name}_chain"
 
     @staticmethod
-    def link(
-        stored_events: Sequence[StoredEvent],
-        notification_ids: Sequence[int] | None,
-        last_store_hash: str,
-        last_stream_hashes: Mapping[str, str],
-    ) -> list[ChainEntry]:
-        """The chain entries for events just inserted with these ids (see chain_format.link)."""
-        if notification_ids is None or len(notification_ids) != len(stored_events):
-            raise ProgrammingError("cannot chain stored events without one notification id for each")
-        return link(stored_events, notification_ids, last_store_hash, last_stream_hashes)
+    def link(stored_events: Sequence[StoredEvent], last_stream_hashes: Mapping[str, str]) -> list[str]:
+        """The stream_hash of each event about to be inserted (see chain_format.stream_hashes)."""
+        return stream_hashes(stored_events, last_stream_hashes)
 
     @abstractmethod
     def select_chain(self, gt: int, stop: int, limit: int) -> list[ChainEntry]:
@@ -93,15 +88,16 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
                     (_sqlite_id(event.originator_id), event.originator_version, event.topic, event.state),
                 )
                 notification_ids.append(c.lastrowid)
-            c.execute(self.select_last_store_statement)
-            last = c.fetchone()
-            streams = {}
+            last_streams = {}
             for originator_id in {str(e.originator_id) for e in stored_events}:
                 c.execute(self.select_last_stream_statement, (originator_id,))
                 row = c.fetchone()
                 if row:
-                    streams[originator_id] = str(row["stream_hash"])
-            entries = self.link(stored_events, notification_ids, last["store_hash"] if last else ZERO, streams)
+                    last_streams[originator_id] = str(row["stream_hash"])
+            streams = self.link(stored_events, last_streams)
+            c.execute(self.select_last_store_statement)
+            last = c.fetchone()
+            entries = chain_entries(stored_events, notification_ids, streams, last["store_hash"] if last else ZERO)
             c.executemany(self.insert_chain_statement, [e.row() for e in entries])
         return notification_ids
 
@@ -117,13 +113,19 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder, ChainedRecorde
             return _entry(row) if row else None
 
 
-class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRecorder):
-    """PostgreSQL: the library's table lock, events and notification, then the chain entries, in one transaction
-    that any error rolls back, in two round trips (as the library's own insert takes).
+def _part(text: Composable) -> Composable:
+    """One part of chain_format.digest in SQL: its UTF-8 bytes, preceded by their length as 4 big-endian bytes."""
+    return SQL("int4send(octet_length(convert_to({0}, 'UTF8'))) || convert_to({0}, 'UTF8')").format(text)
 
-    The first round trip, pipelined, locks the events table (so the last chain entry stays last until commit),
-    inserts the events and reads the last store hash and each originator's last stream hash; the second writes the
-    chain entries and commits.
+
+class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRecorder):
+    """PostgreSQL: the library's table lock and notification, the events and their chain entries, and the commit,
+    in one round trip, so the table lock is held only while the server works, never while this process waits.
+
+    Each event's stream_hash is computed here beforehand (it depends only on its own stream, whose last entry is
+    remembered from this process's last write to it, else read before the transaction); each store_hash, which
+    depends on the entry before it in the whole store, is computed by the server under the lock, by the same
+    formula (chain_format.store_hash; `accord audit verify` recomputes every one in Python).
     """
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
@@ -143,21 +145,48 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             ).format(**names)
         )
         self.notify_statement = SQL("NOTIFY {0}").format(Identifier(self.channel_name))
-        self.insert_chain_statement = SQL(
-            "INSERT INTO {schema}.{chain} ({columns}) "
-            "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::text[], %s::text[])"
-        ).format(columns=columns, **names)
+        self.insert_chained_events_statement = SQL(
+            "WITH RECURSIVE new AS ("
+            " INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state)"
+            " SELECT originator_id, originator_version, topic, state FROM unnest(%(events)s::{schema}.{event_type}[])"
+            " RETURNING notification_id, originator_id::text AS originator_id, originator_version"
+            "), linked AS ("
+            " SELECT row_number() OVER (ORDER BY new.notification_id) AS n, new.*, given.stream_hash FROM new"
+            " JOIN unnest(%(originator_ids)s::text[], %(versions)s::bigint[], %(streams)s::text[])"
+            " AS given (originator_id, originator_version, stream_hash)"
+            " USING (originator_id, originator_version)"
+            "), chained (n, notification_id, originator_id, originator_version, stream_hash, store_hash) AS ("
+            " SELECT 0::bigint, NULL::bigint, NULL::text, NULL::bigint, NULL::text, coalesce("
+            "  (SELECT store_hash FROM {schema}.{chain} ORDER BY notification_id DESC LIMIT 1), %(zero)s)"
+            " UNION ALL"
+            " SELECT l.n, l.notification_id, l.originator_id, l.originator_version, l.stream_hash,"
+            "  encode(sha256({previous} || {stream}), 'hex')"
+            " FROM chained c JOIN linked l ON l.n = c.n + 1"
+            ") INSERT INTO {schema}.{chain} ({columns})"
+            " SELECT notification_id, originator_id, originator_version, stream_hash, store_hash"
+            " FROM chained WHERE n > 0"
+            " RETURNING notification_id, originator_id, originator_version"
+        ).format(
+            events=Identifier(self.events_table_name),
+            event_type=Identifier(self.stored_event_type_name),
+            previous=_part(SQL("c.store_hash")),
+            stream=_part(SQL("l.stream_hash")),
+            columns=columns,
+            **names,
+        )
+        self.select_last_streams_statement = SQL(
+            "SELECT DISTINCT ON (originator_id) originator_id, originator_version, stream_hash FROM {schema}.{chain} "
+            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version DESC"
+        ).format(**names)
         self.select_last_store_statement = SQL(
             "SELECT {columns} FROM {schema}.{chain} ORDER BY notification_id DESC LIMIT 1"
         ).format(columns=columns, **names)
-        self.select_last_streams_statement = SQL(
-            "SELECT DISTINCT ON (originator_id) originator_id, stream_hash FROM {schema}.{chain} "
-            "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version DESC"
-        ).format(**names)
         self.select_chain_statement = SQL(
             "SELECT {columns} FROM {schema}.{chain} WHERE notification_id > %s AND notification_id <= %s "
             "ORDER BY notification_id LIMIT %s"
         ).format(columns=columns, **names)
+        self.last_streams: dict[str, tuple[int, str]] = {}  # originator -> (version, stream_hash) this process wrote
+        self.last_streams_lock = threading.Lock()
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # As the library's own insert_events.
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
@@ -165,30 +194,61 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             raise ProgrammingError("the hash chain cannot be kept with POSTGRES_ENABLE_DB_FUNCTIONS set")
         if not stored_events:
             return None
-        rows = [
-            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
-            for e in stored_events
-        ]
-        originator_ids = sorted({str(e.originator_id) for e in stored_events})
-        with self.datastore.get_connection() as conn, conn.pipeline() as pipeline, conn.transaction():
-            lock, inserted, last, streams, chain = (conn.cursor() for _ in range(5))
-            for statement in [*self.lock_table_statements, self.notify_statement]:
-                lock.execute(statement, prepare=True)
-            inserted.execute(self.insert_events_statement, (rows,), prepare=True)
-            last.execute(self.select_last_store_statement, prepare=True)
-            streams.execute(self.select_last_streams_statement, (originator_ids,), prepare=True)
-            pipeline.sync()  # One round trip so far; a duplicate version raises IntegrityError here.
-            notification_ids = [row["notification_id"] for row in inserted.fetchall()]
-            head = last.fetchone()
-            entries = self.link(
-                stored_events,
-                notification_ids,
-                head["store_hash"] if head else ZERO,
-                {row["originator_id"]: row["stream_hash"] for row in streams.fetchall()},
-            )
-            columns = [list(column) for column in zip(*(e.row() for e in entries), strict=True)]
-            chain.execute(self.insert_chain_statement, columns)
-        return notification_ids
+        streams = self.link(stored_events, self.last_stream_hashes(stored_events))
+        params = {
+            "events": [
+                self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+                for e in stored_events
+            ],
+            "originator_ids": [str(e.originator_id) for e in stored_events],
+            "versions": [e.originator_version for e in stored_events],
+            "streams": streams,
+            "zero": ZERO,
+        }
+        with self.datastore.get_connection() as conn, conn.pipeline():
+            lock, chained = conn.cursor(), conn.cursor()
+            with conn.transaction():  # Its commit sends everything at once: one round trip.
+                for statement in [*self.lock_table_statements, self.notify_statement]:
+                    lock.execute(statement, prepare=True)
+                chained.execute(self.insert_chained_events_statement, params, prepare=True)
+            inserted = {(row["originator_id"], row["originator_version"]): row for row in chained.fetchall()}
+        if len(inserted) != len(stored_events):
+            raise ProgrammingError("not every stored event was chained")  # pragma: no cover (the join is exact)
+        self.remember(stored_events, streams)
+        return [inserted[str(e.originator_id), e.originator_version]["notification_id"] for e in stored_events]
+
+    def last_stream_hashes(self, stored_events: Sequence[StoredEvent]) -> dict[str, str]:
+        """The stream_hash before each originator's first event here: remembered, else read (outside the lock: a
+        stream moved on meanwhile makes the insert fail on its version, before anything is written)."""
+        first = {}
+        for event in sorted(stored_events, key=lambda e: e.originator_version, reverse=True):
+            first[str(event.originator_id)] = event.originator_version
+        known, unknown = {}, []
+        with self.last_streams_lock:
+            for originator_id, version in first.items():
+                remembered = self.last_streams.get(originator_id)
+                if version == 1:
+                    continue
+                if remembered is not None and remembered[0] == version - 1:
+                    known[originator_id] = remembered[1]
+                else:
+                    unknown.append(originator_id)
+        if unknown:
+            with self.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(self.select_last_streams_statement, (unknown,), prepare=True)
+                known |= {row["originator_id"]: row["stream_hash"] for row in curs.fetchall()}
+        return known
+
+    def remember(self, stored_events: Sequence[StoredEvent], streams: Sequence[str]) -> None:
+        with self.last_streams_lock:
+            for event, stream in sorted(
+                zip(stored_events, streams, strict=True), key=lambda p: p[0].originator_version
+            ):
+                originator_id = str(event.originator_id)
+                self.last_streams.pop(originator_id, None)
+                if len(self.last_streams) >= STREAMS_KEPT:
+                    del self.last_streams[next(iter(self.last_streams))]  # The least recently written goes.
+                self.last_streams[originator_id] = (event.originator_version, stream)
 
     def select_chain(self, gt: int, stop: int, limit: int) -> list[ChainEntry]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
