@@ -3,6 +3,7 @@ store's notification ids, and a refused insert (a version already stored) leaves
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from uuid import uuid4
 
 import pytest
@@ -52,3 +53,21 @@ def test_a_version_already_stored_writes_nothing(system: System) -> None:
     assert head(recorder) == before
     assert recorder.insert_events([stored(one, 2)]) is not None
     assert verify_chain(recorder) is None
+
+
+def test_concurrent_writers_extend_one_chain(system: System) -> None:
+    """The chain stays one line only while the library's table lock serialises writers: a library whose insert
+    no longer locks would fork it here, and the walk would find the break."""
+    recorder = system.app.recorder
+    writers, each = 6, 15
+
+    def write(_: int) -> None:
+        originator_id = uuid4()
+        for version in range(1, each + 1):
+            recorder.insert_events([stored(originator_id, version)])
+
+    with ThreadPoolExecutor(writers) as pool:
+        list(pool.map(write, range(writers)))
+    assert verify_chain(recorder) is None
+    assert head(recorder).position == recorder.max_notification_id()
+    assert len(recorder.select_notifications(start=1, limit=1000)) == writers * each
