@@ -15,7 +15,7 @@ from marshmallow import Schema, fields, validate
 
 from api import get_system, succeeded
 from api.auth import principal
-from api.schemas import Strict
+from api.schemas import MAX_PAGE, Strict
 from api.spec import ACCESS_LOGGED
 from domain.errors import NotPermitted, RuleViolated
 from domain.principals import COORDINATOR, INSPECTOR
@@ -28,6 +28,7 @@ HEADER = "Accord-Purpose"
 READERS = (COORDINATOR, INSPECTOR)
 KEPT_PARAMS = ("as_at", "known_at", "from", "to")  # Which view of the past was read; never any text.
 PARAM_MAX = 64
+USER_MAX = 200  # A user's id or name, as the `user` filter takes it.
 EXTENSION = "accord.access_log"
 NOTE = (
     "\n\nEach successful read is recorded in the access log: who, when, what, and the purpose given in the"
@@ -101,12 +102,14 @@ def init_app(app: Flask) -> None:
 class AccessLogQuery(Strict):
     action_id = fields.UUID(load_default=None)
     user = fields.String(
-        load_default=None, validate=validate.Length(min=1, max=200), metadata={"description": "a user's id or name"}
+        load_default=None,
+        validate=validate.Length(min=1, max=USER_MAX),
+        metadata={"description": "a user's id or name"},
     )
     since = fields.DateTime(
         load_default=None, metadata={"description": "reads at or after this instant (UTC when no offset is given)"}
     )
-    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=1000))
+    limit = fields.Integer(load_default=MAX_PAGE, validate=validate.Range(min=1, max=MAX_PAGE))
 
 
 class ReaderOut(Schema):
