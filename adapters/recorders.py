@@ -24,6 +24,7 @@ from psycopg.sql import SQL, Composable, Identifier
 from adapters.chain_format import ZERO, ChainEntry, chain_entries, stream_hashes
 
 COLUMNS = "notification_id, originator_id, originator_version, stream_hash, store_hash"
+BEGIN, COMMIT = SQL("BEGIN"), SQL("COMMIT")
 STREAMS_KEPT = 10_000  # Originators whose last stream_hash a PostgreSQL recorder remembers.
 
 
@@ -205,13 +206,21 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             "streams": streams,
             "zero": ZERO,
         }
-        with self.datastore.get_connection() as conn, conn.pipeline():
-            lock, chained = conn.cursor(), conn.cursor()
-            with conn.transaction():  # Its commit sends everything at once: one round trip.
-                for statement in [*self.lock_table_statements, self.notify_statement]:
-                    lock.execute(statement, prepare=True)
-                chained.execute(self.insert_chained_events_statement, params, prepare=True)
-            inserted = {(row["originator_id"], row["originator_version"]): row for row in chained.fetchall()}
+        with self.datastore.get_connection() as conn:
+            # BEGIN and COMMIT are sent as statements, so the whole transaction is one pipeline sync: psycopg's
+            # transaction() in a pipeline syncs after BEGIN and again before COMMIT.
+            statements, chained = conn.cursor(), conn.cursor()
+            try:
+                with conn.pipeline() as pipeline:
+                    for statement in [BEGIN, *self.lock_table_statements, self.notify_statement]:
+                        statements.execute(statement, prepare=statement is not BEGIN)
+                    chained.execute(self.insert_chained_events_statement, params, prepare=True)
+                    statements.execute(COMMIT)
+                    pipeline.sync()  # One round trip; the first error (a version already stored) is raised here.
+                inserted = {(row["originator_id"], row["originator_version"]): row for row in chained.fetchall()}
+            except BaseException:
+                conn.rollback()  # The failed transaction block is still open on the server: close it.
+                raise
         if len(inserted) != len(stored_events):
             raise ProgrammingError("not every stored event was chained")  # pragma: no cover (the join is exact)
         self.remember(stored_events, streams)
