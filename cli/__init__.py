@@ -15,9 +15,10 @@ from service.bootstrap import bootstrap
 from service.settings import VAR_DIR, Settings
 
 DEMO_TOKENS = VAR_DIR / "demo-tokens.env"
-# A request spends much of its time waiting on PostgreSQL and Redis, so each process serves a few at once, and
-# there are enough processes to keep every CPU busy while others wait (measured: bench/writes.py, docs/benchmarks.md).
-PROCESSES_PER_CPU = 2
+# A request spends much of its time waiting on PostgreSQL and Redis, so each process serves THREADS at once; one
+# process per CPU keeps every CPU busy without starving the database beside it (bench/writes.py on 2 CPUs: 2
+# processes wrote faster than 1 or 4; see docs/benchmarks.md).
+PROCESSES_PER_CPU = 1
 THREADS = 4
 
 
