@@ -12,9 +12,11 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
@@ -219,7 +221,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
                     pipeline.sync()  # One round trip; the first error (a version already stored) is raised here.
                 inserted = {(row["originator_id"], row["originator_version"]): row for row in chained.fetchall()}
             except BaseException:
-                conn.rollback()  # The failed transaction block is still open on the server: close it.
+                with suppress(psycopg.Error):  # A broken connection must not hide the error that broke it.
+                    conn.rollback()  # The failed transaction block is still open on the server: close it.
                 raise
         if len(inserted) != len(stored_events):
             raise ProgrammingError("not every stored event was chained")  # pragma: no cover (the join is exact)
