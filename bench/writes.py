@@ -84,6 +84,7 @@ def run(rounds: int = ROUNDS, seconds: float = SECONDS, clients: int = CLIENTS) 
             f"{name}_per_s_range": [round(min(rates[name]), 1), round(max(rates[name]), 1)],
             f"{name}_p50_ms": round(percentile(latencies, 50), 1),
             f"{name}_p99_ms": round(percentile(latencies, 99), 1),
+            f"{name}_p99_ms_by_round": [round(percentile(r["latencies"], 99), 1) for r in rounds_],
             f"{name}_errors": sum(r["errors"] for r in rounds_),
         }
     return {
