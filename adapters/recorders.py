@@ -2,8 +2,10 @@
 event's hash-chain entry (adapters/chain_format.py) in the same transaction as the event.
 
 The recorders are chosen by the library's APPLICATION_RECORDER_TOPIC setting (see Settings.event_store_env). Each
-overrides the public `insert_events`, using only the library's public statements and datastore;
-tests/integration/test_recorders.py fails if what they rely on changes. Nothing here changes or removes a stored
+overrides the public `insert_events` and uses only public attributes of the library's recorder (its datastore,
+events table, insert statement on SQLite, table lock statements and stored-event type on PostgreSQL);
+tests/integration/test_recorders.py fails if what they rely on changes (the ids returned are the notification
+ids, a refused insert writes nothing, concurrent writers are serialised). Nothing here changes or removes a stored
 event; the chain table, too, is only ever appended to.
 """
 
