@@ -23,7 +23,7 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.utils import Environment
 
-DDL_LOCK = "accord-ddl"  # The one advisory lock serialising DDL between processes (PostgreSQL).
+from adapters.ddl import ddl_lock
 
 
 def is_postgres(env: Mapping[str, str]) -> bool:
@@ -191,12 +191,8 @@ def one_at_a_time(store: InfrastructureFactory[Any]) -> Iterator[None]:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
         return
-    with datastore.get_connection() as conn:
-        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (DDL_LOCK,))
-        try:
-            yield
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (DDL_LOCK,))
+    with datastore.get_connection() as conn, ddl_lock(conn):
+        yield
 
 
 def now() -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
 
 from service.bootstrap import System, bootstrap
 from service.settings import Settings
@@ -15,9 +16,6 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
         access_log,
         actions,
         audit,
-        auth,
-        consistency,
-        content,
         errors,
         health,
         history,
@@ -28,9 +26,9 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
         plans,
         reports,
         rollups,
-        text,
         timetravel,
     )
+    from api.edge import behind_edge
     from api.spec import make_api
 
     app = Flask(__name__)
@@ -40,20 +38,24 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     api = make_api(app)
     errors.init_app(app)
     limits.init_app(app)
-    auth.init_app(app)
-    content.init_app(app)
-    imports.init_app(app)  # Before anything reads a body: the import's own size limit.
-    text.init_app(app)  # Before idempotency, which reads the body.
-    consistency.init_app(app)
     idempotency.init_app(app)
     access_log.init_app(app)
     app.register_blueprint(health.blp)
     for module in (plans, actions, rollups, history, audit, timetravel, access_log, meetings, imports, reports):
-        api.register_blueprint(module.blp)
+        api.register_blueprint(behind_edge(module.blp))
     import web
 
     web.init_app(app)  # The pages for people: the same use cases and read models, behind a signed-in session.
     return app
+
+
+def succeeded(response: Response) -> bool:
+    return HTTPStatus.OK <= response.status_code < HTTPStatus.MULTIPLE_CHOICES
+
+
+def refused(response: Response) -> bool:
+    """A client error (4xx): the request was refused before anything was written."""
+    return HTTPStatus.BAD_REQUEST <= response.status_code < HTTPStatus.INTERNAL_SERVER_ERROR
 
 
 def get_system(app: Any = None) -> System:

@@ -13,9 +13,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from api import get_system
+from api import get_system, succeeded
 from api.auth import principal
-from api.schemas import Strict, in_calendar
+from api.schemas import MAX_PAGE, Strict, in_calendar
 from api.spec import ACCESS_LOGGED
 from api.text import Text, header_text, unstorable
 from domain.errors import RuleViolated
@@ -27,6 +27,7 @@ blp = Blueprint(
 HEADER = "Accord-Purpose"
 KEPT_PARAMS = ("as_at", "known_at", "from", "to", "since", "format")  # Which view of the past was read; never any text.
 PARAM_MAX = 64
+USER_MAX = 200  # A user's id or name, as the `user` filter takes it.
 EXTENSION = "accord.access_log"
 NOTE = (
     "\n\nEach successful read is recorded in the access log: who, when, what, and the purpose given in the"
@@ -88,7 +89,7 @@ def purpose() -> str | None:
 def record_read(response: Response) -> Response:
     """After the view: record the read if it succeeded. A read that cannot be recorded fails (500), unshown."""
     read = g.pop("access_read", None)
-    if read is not None and 200 <= response.status_code < 300:
+    if read is not None and succeeded(response):
         access_log().record(principal().as_actor(), **read)
     return response
 
@@ -101,7 +102,6 @@ def access_log() -> AccessLog:
 def init_app(app: Flask) -> None:
     app_ = get_system(app).app
     app.extensions[EXTENSION] = AccessLog(app_.factory, clock=app_.clock)
-    app.after_request(record_read)
 
 
 # Reading the log.
@@ -110,14 +110,16 @@ def init_app(app: Flask) -> None:
 class AccessLogQuery(Strict):
     action_id = fields.UUID(load_default=None)
     user = Text(
-        load_default=None, validate=validate.Length(min=1, max=200), metadata={"description": "a user's id or name"}
+        load_default=None,
+        validate=validate.Length(min=1, max=USER_MAX),
+        metadata={"description": "a user's id or name"},
     )
     since = fields.DateTime(
         load_default=None,
         validate=in_calendar,
         metadata={"description": "reads at or after this instant (UTC when no offset is given)"},
     )
-    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=1000))
+    limit = fields.Integer(load_default=MAX_PAGE, validate=validate.Range(min=1, max=MAX_PAGE))
 
 
 class ReaderOut(Schema):

@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from api import get_system
 from api.access_log import logged, time_travelling
 from api.auth import principal
-from api.idempotency import new_id
+from api.idempotency import idempotent, new_id
 from api.plans import created
 from api.schemas import STRICT_QUERY, ActionListOut, ActionOut, AgencyActionsQuery, LeadIn, UpdateIn, WrittenOut, page
 from api.timetravel import AsAtQuery, action_at
@@ -65,6 +65,7 @@ class Updates(MethodView):
     @blp.response(201, WrittenOut)
     @blp.alt_response(412, response="PRECONDITION_FAILED")
     @blp.doc(parameters=[IF_MATCH])
+    @idempotent(derives_id=True)
     def post(self, body: dict[str, Any], action_id: UUID) -> Any:
         written = get_system().app.post_update(
             principal(), action_id, expected_version=expected_version(), update_id=new_id(), **body
@@ -76,6 +77,7 @@ class Updates(MethodView):
 class Lead(MethodView):
     @blp.arguments(LeadIn)
     @blp.response(201, WrittenOut)
+    @idempotent(derives_id=True)
     def post(self, body: dict[str, Any], action_id: UUID) -> Any:
         """Assign the action's lead agency and person (coordinator)."""
         written = get_system().app.assign_lead(principal(), action_id, assignment_id=new_id(), **body)

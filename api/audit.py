@@ -8,11 +8,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from adapters.audit import head
 from api import get_system
 from api.auth import principal
 from domain.errors import NotPermitted
 from domain.principals import COORDINATOR, INSPECTOR
-from service.chain import head
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Tamper evidence")
 AUDITORS = (COORDINATOR, INSPECTOR)

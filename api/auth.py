@@ -1,20 +1,17 @@
-"""Bearer tokens: every /api/v1 request but the OpenAPI document needs one; read-only roles never write."""
+"""Bearer tokens: every /api/v1 request (the edge's first hook) needs one; read-only roles never write."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, request
+from flask import Response, g, request
 
 from api.errors import problem
 from domain.principals import INSPECTOR, READER, Principal
 
-OPEN_PATHS = frozenset({"/api/v1/openapi.json"})
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="accord"'}
 
 
 def authenticate() -> Response | None:
-    if not request.path.startswith("/api/v1/") or request.path in OPEN_PATHS:
-        return None
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return problem(401, "Unauthorized", "send Authorization: Bearer <token>", headers=CHALLENGE)
@@ -31,7 +28,3 @@ def authenticate() -> Response | None:
 
 def principal() -> Principal:
     return g.principal
-
-
-def init_app(app: Flask) -> None:
-    app.before_request(authenticate)

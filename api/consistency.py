@@ -3,18 +3,19 @@ until every projection has applied that write. The response says how far they ha
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, request
+from flask import Response, g, request
 
 from api.errors import problem
 
 HEADER = "Accord-Min-Position"
+MAX_DIGITS = 18  # Any position fits a signed 64-bit integer.
 
 
 def wait_for_position() -> Response | None:
     value = request.headers.get(HEADER)
-    if value is None or request.method != "GET" or not request.path.startswith("/api/v1/"):
+    if value is None or request.method != "GET":
         return None
-    if not value.isdigit() or len(value) > 18:
+    if not value.isdigit() or len(value) > MAX_DIGITS:
         return problem(400, "Bad Request", f"{HEADER} must be a position from a write's response")
     from api import get_system
 
@@ -27,8 +28,3 @@ def say_whether_caught_up(response: Response) -> Response:
     if "caught_up" in g:
         response.headers["Accord-Caught-Up"] = "true" if g.caught_up else "false"
     return response
-
-
-def init_app(app: Flask) -> None:
-    app.before_request(wait_for_position)
-    app.after_request(say_whether_caught_up)

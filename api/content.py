@@ -3,17 +3,16 @@ with 415 rather than read as an empty object, which an update's optional fields 
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Response, request
 from webargs.core import is_json
 
 from api.errors import problem
 
-API = "/api/v1/"
 FILE_UPLOADS = frozenset({"imports.PlanImport"})  # Writes whose body is a file (api/imports.py checks its type).
 
 
 def require_json() -> Response | None:
-    if request.method != "POST" or not request.path.startswith(API) or is_json(request.mimetype):
+    if request.method != "POST" or is_json(request.mimetype):
         return None
     if request.endpoint in FILE_UPLOADS:
         return None
@@ -25,8 +24,3 @@ def require_json() -> Response | None:
         "send the body as JSON, with Content-Type: application/json",
         headers={"Accept-Post": "application/json"},
     )
-
-
-def init_app(app: Flask) -> None:
-    """Register after authentication: a caller without a token learns only that it needs one."""
-    app.before_request(require_json)

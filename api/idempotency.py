@@ -2,19 +2,21 @@
 first response again (marked `Idempotent-Replayed: true`) and writes nothing; the same key on another request is
 422; keys belong to the caller and live ACCORD_IDEMPOTENCY_HOURS (default 24).
 
-Views that create something pass `new_id()` to the service, so a retry whose first attempt was saved but never
-answered (a crash, a lost connection) finds that save and answers from it. For the other POSTs such a retry
-gets 409 until the key expires: nothing is ever written twice.
+Views marked `@idempotent(derives_id=True)` pass `new_id()` to the service as the id of what they create, so a
+retry whose first attempt was saved but never answered (a crash, a lost connection) finds that save and answers
+from it. For the other POSTs such a retry gets 409 until the key expires: nothing is ever written twice.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any, TypeVar
 from uuid import UUID
 
 from flask import Flask, Response, current_app, g, request
 
-from api import get_system
+from api import get_system, refused, succeeded
 from api.auth import principal
 from api.errors import problem
 from domain.errors import Conflict
@@ -23,9 +25,28 @@ from service.idempotency import Claim, IdempotencyKeys, fingerprint
 HEADER = "Idempotency-Key"
 KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # Visible ASCII, as a structured-field string holds.
 EXTENSION = "accord.idempotency"
-# Views whose service call takes `new_id()`, so a retry after a lost response is answered, not refused.
-DERIVED_IDS = frozenset({"actions.Updates", "actions.Lead", "plans.Recommendations"})
 REPLAYED_HEADERS = ("Location", "Content-Type")
+DERIVES_ID = "accord_derives_id"  # Set on a view method by @idempotent(derives_id=True).
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def idempotent(*, derives_id: bool) -> Callable[[F], F]:
+    """Mark a POST view: with `derives_id`, it passes `new_id()` to the service as the id of what it creates, so a
+    retry after a lost response is answered from the first save rather than refused. Put it below flask-smorest's
+    decorators (their wrappers keep the mark)."""
+
+    def mark(view: F) -> F:
+        setattr(view, DERIVES_ID, derives_id)
+        return view
+
+    return mark
+
+
+def view_derives_id() -> bool:
+    """Whether the view this request goes to is marked `@idempotent(derives_id=True)`."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    method = getattr(getattr(view, "view_class", None), request.method.lower(), view)
+    return bool(getattr(method, DERIVES_ID, False))
 
 
 def claim_key() -> Response | None:
@@ -38,7 +59,7 @@ def claim_key() -> Response | None:
     claim = keys().claim(principal().user_id, key, fingerprint(request.method, request.full_path, request.get_data()))
     if claim.response is not None:
         return replay(claim.response)
-    if not claim.mine and request.endpoint not in DERIVED_IDS:
+    if not claim.mine and not view_derives_id():
         raise Conflict(f"a request with this {HEADER} is in progress or ended without a response; check, then retry")
     g.idempotency_claim = claim
     return None
@@ -58,12 +79,12 @@ def keep_response(response: Response) -> Response:
     claim: Claim | None = g.pop("idempotency_claim", None)
     if claim is None:
         return response
-    if 200 <= response.status_code < 300:
+    if succeeded(response):
         headers = {name: response.headers[name] for name in REPLAYED_HEADERS if name in response.headers}
         keys().complete(
             claim, {"status": response.status_code, "headers": headers, "body": response.get_data(as_text=True)}
         )
-    elif 400 <= response.status_code < 500 and claim.mine:
+    elif refused(response) and claim.mine:
         keys().release(claim)
     return response
 
@@ -83,5 +104,3 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = IdempotencyKeys(
         system.app.factory, hours=system.settings.idempotency_hours, clock=system.app.clock
     )
-    app.before_request(claim_key)
-    app.after_request(keep_response)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Flask, Response, request, url_for
+from flask import Response, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validate
@@ -220,8 +220,3 @@ def allow_plan_files() -> None:
     """The import takes files up to ACCORD_IMPORT_MAX_BYTES; every other request keeps ACCORD_MAX_BODY_BYTES."""
     if request.endpoint == ENDPOINT:
         request.max_content_length = get_system().settings.import_max_bytes
-
-
-def init_app(app: Flask) -> None:
-    """Register before anything reads the body (the Idempotency-Key check hashes it)."""
-    app.before_request(allow_plan_files)

@@ -1,6 +1,6 @@
 """Limits on what one caller can consume or leave behind: a rate limit per bearer token (flask-limiter, kept in
-Redis when ACCORD_REDIS_URL is set, else in this process), and `Cache-Control: no-store` on every /api/v1
-response, since they carry case text that no shared or browser cache should keep."""
+Redis when ACCORD_REDIS_URL is set, else in this process), and `Cache-Control: no-store` on every response (the API's
+carry case text that no shared or browser cache should keep; health checks and the OpenAPI document must be fresh)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from limits import parse_many
 from api import get_system
 from api.errors import problem
 
-API = "/api/v1/"
 OFF = ("off", "none", "0")
 EXTENSION = "accord.limiter"
 
@@ -30,7 +29,9 @@ def caller() -> str:
 
 
 def not_api() -> bool:
-    return not request.path.startswith(API)
+    from api.edge import API_BLUEPRINTS
+
+    return request.blueprint not in API_BLUEPRINTS
 
 
 def too_many(error: RateLimitExceeded) -> Response:
@@ -46,13 +47,12 @@ def too_many(error: RateLimitExceeded) -> Response:
 
 
 def no_store(response: Response) -> Response:
-    if request.path.startswith(API):
-        response.headers["Cache-Control"] = "no-store"
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def init_app(app: Flask) -> None:
-    """Register before authentication, so that a flood is refused before it costs a token lookup."""
+    """The limiter runs before every blueprint's hooks, so a flood is refused before it costs a token lookup."""
     settings = get_system(app).settings
     app.after_request(no_store)
     if settings.rate_limit.strip().lower() in OFF:

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 
 from api import get_system
 from api.auth import principal
-from api.idempotency import new_id
+from api.idempotency import idempotent, new_id
 from api.schemas import (
     STRICT_QUERY,
     ActionIn,
@@ -71,6 +71,7 @@ class Plan(MethodView):
 class Recommendations(MethodView):
     @blp.arguments(RecommendationIn)
     @blp.response(201, WrittenOut)
+    @idempotent(derives_id=True)
     def post(self, body: dict[str, Any], plan_id: UUID) -> Any:
         written = get_system().app.add_recommendation(principal(), plan_id, recommendation_id=new_id(), **body)
         return created(written, url_for("plans.Recommendation", plan_id=plan_id, recommendation_id=written.id))

@@ -7,7 +7,7 @@ import contextlib
 import re
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Response, request
 from marshmallow import ValidationError, fields, validate
 from webargs.core import is_json
 
@@ -71,8 +71,3 @@ def refuse_deep_json() -> Response | None:
     if request.method != "POST" or not is_json(request.mimetype) or depth(request.get_data(cache=True)) <= MAX_DEPTH:
         return None
     return problem(400, "Bad Request", f"the JSON body nests arrays and objects more than {MAX_DEPTH} deep")
-
-
-def init_app(app: Flask) -> None:
-    """Register before idempotency (which reads the body) and after authentication."""
-    app.before_request(refuse_deep_json)

@@ -1,11 +1,12 @@
-"""`python -m bench [lag|rebuild|timetravel|reports ...]`: run the benchmarks and print their figures as JSON lines."""
+"""`python -m bench [lag|rebuild|timetravel|writes|imports|pages|reports ...]`: run the benchmarks and print their
+figures as JSON lines."""
 
 from __future__ import annotations
 
 import json
 import sys
 
-from bench import imports, lag, pages, rebuild, reports, timetravel
+from bench import imports, lag, pages, rebuild, reports, timetravel, writes
 
 BENCHES = {
     "lag": lag.run,
@@ -14,6 +15,7 @@ BENCHES = {
     "imports": imports.run,
     "pages": pages.run,
     "reports": reports.run,
+    "writes": writes.run,
 }
 
 

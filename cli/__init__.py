@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,11 @@ from service.bootstrap import bootstrap
 from service.settings import VAR_DIR, Settings
 
 DEMO_TOKENS = VAR_DIR / "demo-tokens.env"
+# A request spends much of its time waiting on PostgreSQL and Redis, so each process serves THREADS at once; one
+# process per CPU keeps every CPU busy without starving the database beside it (bench/writes.py on 2 CPUs: 2
+# processes wrote faster than 1 or 4; see docs/benchmarks.md).
+PROCESSES_PER_CPU = 1
+THREADS = 4
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="serve the HTTP API under gunicorn (loads the demo into an empty store)")
-    serve.add_argument("--workers", type=int, default=None, help="gunicorn worker processes")
+    serve.add_argument(
+        "--workers", type=int, default=None, help="gunicorn worker processes (default: WEB_CONCURRENCY, else per CPU)"
+    )
     serve.add_argument("--no-demo", action="store_true", help="do not load the demo plan into an empty store")
     serve.set_defaults(func=serve_command)
 
@@ -106,7 +113,7 @@ def worker_command(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def expected_head(text: str) -> Any:
-    from service.chain import Head
+    from adapters.chain_format import Head
 
     position, _, digest = text.partition(":")
     if not position.isdigit() or len(digest) != 64 or digest.strip("0123456789abcdef"):
@@ -115,7 +122,7 @@ def expected_head(text: str) -> Any:
 
 
 def audit_verify(args: argparse.Namespace, settings: Settings) -> int:
-    from service.chain import ChainUnavailableError, audit
+    from adapters.audit import ChainUnavailableError, audit
 
     system = bootstrap(settings, in_process=False)
     try:
@@ -133,7 +140,7 @@ def audit_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def audit_head(args: argparse.Namespace, settings: Settings) -> None:
-    from service.chain import head
+    from adapters.audit import head
 
     system = bootstrap(settings, in_process=False)
     try:
@@ -156,6 +163,13 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> None:
     run_gunicorn(settings, workers=args.workers)
 
 
+def web_concurrency(environ: Mapping[str, str] = os.environ) -> int:
+    """gunicorn's worker processes: WEB_CONCURRENCY if set, else PROCESSES_PER_CPU for each CPU this process may use."""
+    if environ.get("WEB_CONCURRENCY"):
+        return max(1, int(environ["WEB_CONCURRENCY"]))
+    return PROCESSES_PER_CPU * len(os.sched_getaffinity(0))
+
+
 def run_gunicorn(settings: Settings, workers: int | None) -> None:
     from gunicorn.app.base import BaseApplication
 
@@ -164,8 +178,8 @@ def run_gunicorn(settings: Settings, workers: int | None) -> None:
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", f"{settings.host}:{settings.port}")
-            self.cfg.set("workers", workers or int(os.environ.get("WEB_CONCURRENCY", "1")))
-            self.cfg.set("threads", 4)
+            self.cfg.set("workers", workers or web_concurrency())
+            self.cfg.set("threads", THREADS)
             self.cfg.set("accesslog", None)
             for name, value in served.SETTINGS.items():  # Limits, and gunicorn's refusals as problem bodies.
                 self.cfg.set(name, value)

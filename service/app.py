@@ -6,6 +6,7 @@ import functools
 import hashlib
 import secrets
 from collections.abc import Callable
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -24,6 +25,7 @@ from domain.principals import ROLES, Principal
 from domain.user import User
 from service.credentials import Credentials, check_password
 from service.importing import ImportOptions, ImportResult, Progress, import_plan
+from service.tokens import TOKEN_SECONDS, Principals
 
 SAVE_ATTEMPTS = 3
 USERS_PAGE = 500  # Registrations read per page when listing users.
@@ -82,6 +84,7 @@ class Accord(Application[UUID]):
         agencies: tuple[str, ...] = (),
         timezone: str = "Europe/London",
         clock: Callable[[], datetime] = real_time,
+        token_seconds: float = TOKEN_SECONDS,
     ) -> None:
         super().__init__(env)
         self.agencies = agencies
@@ -89,6 +92,7 @@ class Accord(Application[UUID]):
         self.clock = clock
         self.after_save: Callable[[int], None] = lambda position: None
         self._credentials: Credentials | None = None
+        self.principals = Principals(token_seconds)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -316,13 +320,19 @@ class Accord(Application[UUID]):
         return email
 
     def authenticate(self, token: str) -> Principal | None:
-        try:
-            user: User = self.repository.get(User.create_id(hash_token(token)))
-        except AggregateNotFoundError:
-            return None
-        if user.revoked:
-            return None
-        return Principal(user_id=str(user.id), name=user.name, agency=user.agency, role=user.role)
+        """The token's user, unless unknown or revoked (revocation reaches every process within TOKEN_SECONDS)."""
+        token_hash = hash_token(token)
+
+        def read() -> Principal | None:
+            try:
+                user: User = self.repository.get(User.create_id(token_hash), deepcopy_from_cache=False)
+            except AggregateNotFoundError:
+                return None
+            if user.revoked:
+                return None
+            return Principal(user_id=str(user.id), name=user.name, agency=user.agency, role=user.role)
+
+        return self.principals.get(token_hash, read)
 
     def list_users(self) -> list[dict[str, Any]]:
         """Every registered user, in order of registration: id, name, agency, role, email, digests, revoked; never a
@@ -346,6 +356,7 @@ class Accord(Application[UUID]):
         if not user.revoked:
             user.revoke()
             self._save(user, user.id)
+        self.principals.forget(str(user_id))
 
     @use_case
     def set_digests(self, user_id: UUID, on: bool) -> None:
@@ -454,13 +465,19 @@ class Accord(Application[UUID]):
     # Plumbing: load, save, translate errors.
 
     def get(self, cls: type[Any], aggregate_id: UUID) -> Any:
+        """The aggregate, for a command: a copy of the cached one, so a command that fails corrupts nothing.
+
+        The copy shares the action's facts with the cached aggregate: commands replace a fact, never change one,
+        and copying every fact made the cost of each update grow with the action's history.
+        """
         try:
-            aggregate: Any = self.repository.get(aggregate_id)
+            cached: Any = self.repository.get(aggregate_id, deepcopy_from_cache=False)
         except AggregateNotFoundError:
             raise NotFound(f"no such {cls.__name__.lower()}") from None
-        if not isinstance(aggregate, cls):
+        if not isinstance(cached, cls):
             raise NotFound(f"no such {cls.__name__.lower()}")
-        return aggregate
+        facts = cached.facts.values() if isinstance(cached, Action) else ()
+        return deepcopy(cached, {id(fact): fact for fact in facts})
 
     def written_before(self, action: Action, update_id: UUID) -> Written:
         """What a save of this update wrote, rebuilt for a retry whose first attempt got no response.

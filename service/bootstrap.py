@@ -11,6 +11,7 @@ from typing import Any
 
 import psycopg
 
+from adapters.ddl import ddl_lock
 from projections.operations import Projections
 from projections.registry import VIEWS
 from projections.view import SqlView
@@ -47,23 +48,20 @@ def store_lock(settings: Settings) -> Iterator[bool]:
         return
     env = postgres_env(settings.database_url)
     schema = env.get("POSTGRES_SCHEMA", "public")
-    with psycopg.connect(
-        host=env["POSTGRES_HOST"],
-        port=env["POSTGRES_PORT"],
-        user=env["POSTGRES_USER"],
-        password=env["POSTGRES_PASSWORD"],
-        dbname=env["POSTGRES_DBNAME"],
-        autocommit=True,
-        connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
-    ) as conn:
-        conn.execute("SELECT pg_advisory_lock(hashtext('accord-store-ddl'))")
-        try:
-            row = conn.execute(
-                "SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".{Accord.name.lower()}_events_chain',)
-            )
-            yield bool(row.fetchone()[0])  # type: ignore[index]
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(hashtext('accord-store-ddl'))")
+    with (
+        psycopg.connect(
+            host=env["POSTGRES_HOST"],
+            port=env["POSTGRES_PORT"],
+            user=env["POSTGRES_USER"],
+            password=env["POSTGRES_PASSWORD"],
+            dbname=env["POSTGRES_DBNAME"],
+            autocommit=True,
+            connect_timeout=int(env["POSTGRES_CONNECT_TIMEOUT"]),
+        ) as conn,
+        ddl_lock(conn),
+    ):
+        row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".{Accord.name.lower()}_events_chain',))
+        yield bool(row.fetchone()[0])  # type: ignore[index]
 
 
 def bootstrap(
@@ -85,10 +83,11 @@ def bootstrap(
             agencies=settings.agencies,
             timezone=settings.timezone,
             clock=clock or (lambda: datetime.now(UTC)),
+            token_seconds=settings.token_seconds,
         )
     projections = Projections(app, settings.eventsourcing_env("views"), views)
     if settings.redis_url:
-        from workers.queue import nudge, projection_queue
+        from adapters.queue import nudge, projection_queue
 
         queue = projection_queue(settings.redis_url, settings.queue)
         app.after_save = lambda position: nudge(queue, projections.names)

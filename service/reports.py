@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from adapters.audit import chained
+from adapters.chain_format import ZERO
 from domain.errors import NotFound, RuleViolated
 from domain.principals import Principal
 from projections.rollups import summarise
 from service.bootstrap import System
-from service.chain import ZERO, chained
 
 TEMPORAL, CURRENT, HISTORY = "temporal", "current_status", "history"
 # What a committee is told changed since the last report, in this order.

@@ -30,6 +30,7 @@ class Settings:
     catch_up_seconds: float = 10.0
     rate_limit: str = "600/minute"  # Per bearer token (flask-limiter syntax; `off` for none).
     idempotency_hours: float = 24.0  # How long an Idempotency-Key's first response is kept for replay.
+    token_seconds: float = 5.0  # How long a process trusts a token it checked: the bound on revocation's delay.
     cipher_key: str | None = None
     smtp_url: str | None = None  # Without it, emails are written to outbox_dir as .eml files.
     mail_from: str = "Accord <accord@localhost>"
@@ -75,6 +76,7 @@ class Settings:
                 if env.get("ACCORD_SECURE_COOKIES")
                 else None
             ),
+            token_seconds=float(env.get("ACCORD_TOKEN_SECONDS") or defaults.token_seconds),
         )
 
     @property
@@ -121,8 +123,8 @@ class Settings:
     def event_store_env(self) -> dict[str, str]:
         backend = "Postgres" if self.is_postgres else "SQLite"
         env = {
-            # The recorder also writes each event's hash-chain entry (service/chain.py).
-            "APPLICATION_RECORDER_TOPIC": f"service.chain:Chained{backend}ApplicationRecorder",
+            # The recorder also writes each event's hash-chain entry (adapters/recorders.py).
+            "APPLICATION_RECORDER_TOPIC": f"adapters.recorders:Chained{backend}ApplicationRecorder",
             # Recently used aggregates stay in memory; each load still fast-forwards from the store.
             "AGGREGATE_CACHE_MAXSIZE": "1000",
         }

@@ -60,7 +60,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, load_demo=False)
+    # Tokens are checked on every request (no cache), so a revocation from another process shows at once.
+    return Settings(database_url=database_url, load_demo=False, token_seconds=0)
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 from rq import Queue, get_current_job
 
+from adapters.queue import pending_key
 from service.bootstrap import System, bootstrap
 from service.settings import Settings
-from workers.queue import pending_key
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ import threading
 from eventsourcing.persistence import PersistenceError
 from rq import SimpleWorker
 
+from adapters.queue import nudge, projection_queue
 from service.settings import Settings
 from workers import jobs
-from workers.queue import nudge, projection_queue
 from workers.reminders import cron_scheduler, mail_queue_name, run_cron
 
 log = logging.getLogger(__name__)

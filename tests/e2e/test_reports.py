@@ -21,10 +21,11 @@ import openpyxl
 import pypdf
 import pytest
 
+from adapters.audit import audit
+from adapters.chain_format import Head
 from reports.spreadsheet import HEADER
 from reports.words import RAG, STATUS, long_date
 from service.bootstrap import bootstrap
-from service.chain import Head, audit
 from service.reports import committee_report
 from tests.builders import COORDINATOR, assert_problem, plan_with_action, plan_with_actions
 from tests.conftest import BACKENDS

@@ -19,8 +19,10 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 import psycopg
 import pytest
 
+from adapters.audit import head, verify_chain
+from adapters.chain_format import ZERO
+from adapters.recorders import ChainedRecorder
 from service.bootstrap import System
-from service.chain import ZERO, ChainedRecorder, head, verify_chain
 from tests.builders import plan_with_action
 from tests.conftest import BACKENDS, Users
 

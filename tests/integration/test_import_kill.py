@@ -14,10 +14,10 @@ from uuid import UUID
 
 import pytest
 
+from adapters.audit import audit
 from domain.action import Action
 from domain.plan import Plan
 from service.bootstrap import bootstrap
-from service.chain import audit
 from service.settings import Settings
 from tests import plan_files
 from tests.conftest import BACKENDS
