@@ -5,13 +5,14 @@ every page's footer, table headers repeated on each page."""
 from __future__ import annotations
 
 from io import BytesIO
+from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
-from docx.table import Table, _Cell
+from docx.table import Table
 
 from reports import words
 from service.reports import Report, ReportAction, ReportRecommendation
@@ -140,7 +141,7 @@ def action_row(table: Table, report: Report, action: ReportAction) -> None:
         lines(update, [words.changes(action, report)], bold=True)
 
 
-def lines(cell: _Cell, texts: list[str], *, grey: bool = False, bold: bool = False) -> None:
+def lines(cell: Any, texts: list[str], *, grey: bool = False, bold: bool = False) -> None:
     """Each text as a paragraph of the cell (the cell's first, empty paragraph is used first)."""
     for text in texts:
         if not text:
@@ -153,7 +154,7 @@ def lines(cell: _Cell, texts: list[str], *, grey: bool = False, bold: bool = Fal
             run.font.color.rgb = GREY
 
 
-def shade(cell: _Cell, fill: str) -> None:
+def shade(cell: Any, fill: str) -> None:
     properties = cell._tc.get_or_add_tcPr()
     shading = OxmlElement("w:shd")
     shading.set(qn("w:val"), "clear")

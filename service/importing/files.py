@@ -245,8 +245,8 @@ def _word_cells(row: Any) -> list[Any]:
     cells: list[Any] = [None] * row.grid_cols_before
     previous = None
     for cell in row.cells:
-        cells.append(MERGED if cell._tc is previous else cell.text)
-        previous = cell._tc
+        cells.append(MERGED if cell is previous else cell.text)  # python-docx gives a spanning cell once per column.
+        previous = cell
     return cells
 
 

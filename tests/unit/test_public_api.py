@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # projections/ joins once its SqlView.write records tracking through public statements (issue 9, in progress).
-PACKAGES = ("adapters", "api", "bench", "cli", "domain", "service", "workers", "tests")
+PACKAGES = ("adapters", "api", "bench", "cli", "domain", "projections", "reports", "service", "web", "workers", "tests")
 LOCAL = {*PACKAGES, "projections", "__future__"}
 
 
@@ -47,8 +47,18 @@ def foreign_private_uses(modules: dict[Path, ast.Module]) -> list[str]:
     return found
 
 
+# python-docx has no public API for a table's repeated header row, a cell's shading or a page-number field: its
+# documentation's way is the proxy's XML element (`_tc`, `_tr`, `_p`) with the public `docx.oxml` helpers. Those
+# uses stay in reports/word.py, and tests/e2e/test_reports.py reads each back, so a python-docx that changed them
+# fails there.
+DOCUMENTED_WORKAROUNDS = {"reports/word.py": {"._tc", "._tr", "._p"}, "tests/e2e/test_reports.py": {"._tr"}}
+
+
 def test_no_private_name_of_a_dependency_is_used() -> None:
-    assert foreign_private_uses(trees()) == []
+    found = foreign_private_uses(trees())
+    assert [
+        use for use in found if use.split(":")[-1].strip() not in DOCUMENTED_WORKAROUNDS.get(use.split(":")[0], ())
+    ] == []
 
 
 def test_the_check_finds_a_private_call_into_the_library() -> None:
