@@ -75,7 +75,8 @@ class Runner:
                 if not notifications:
                     return applied
                 applied += self.share(views, at, notifications)
-                if len(notifications) < batch:
+                # The head was reached, unless a view found another process had moved it and is still behind.
+                if len(notifications) < batch and all(p >= notifications[-1].id for p in at.values()):
                     return applied
                 batch = min(2 * batch, MAX_BATCH)
             return applied

@@ -24,6 +24,7 @@ csrf = CSRFProtect()
 
 
 def init_app(app: Flask) -> None:
+    from api.access_log import record_read
     from web import access, actions, auth, plans
 
     settings = get_system(app).settings
@@ -60,6 +61,7 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.add_url_rule("/assets/<path:filename>", "assets", serve_asset)
     app.after_request(secure_headers)
+    app.after_request(record_read)  # A page's read of a history or past view goes in the access log, as the API's.
     for status in TITLES:
         app.register_error_handler(status, error_page)
 
