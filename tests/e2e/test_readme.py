@@ -1,5 +1,5 @@
-"""The README's walkthrough and time-travel example, run as written (bash, curl, python3) against `accord serve` with
-its demo, on a port other than 5000: so that the README cannot drift from what Accord does."""
+"""The README's walkthrough, time-travel and reminders examples, run as written (bash, curl, python3) against
+`accord serve` with its demo, on a port other than 5000: so that the README cannot drift from what Accord does."""
 
 from __future__ import annotations
 
@@ -19,13 +19,19 @@ ROOT = Path(__file__).resolve().parents[2]
 ACCORD = str(Path(sys.executable).with_name("accord"))
 
 
-def shell_blocks() -> list[str]:
-    return re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
+def shell_blocks(section: str) -> list[str]:
+    """The shell blocks under the README's `## <section>` heading, in order."""
+    text = (ROOT / "README.md").read_text()
+    body = re.search(rf"^## {re.escape(section)}\n(.*?)(?=^## |\Z)", text, re.DOTALL | re.MULTILINE)
+    assert body, section
+    return re.findall(r"```sh\n(.*?)```", body[1], re.DOTALL)
 
 
 @pytest.mark.skipif(not (shutil.which("curl") and shutil.which("bash")), reason="needs curl and bash, as the README")
-def test_the_walkthrough_and_the_time_travel_example_run_as_written(tmp_path: Path) -> None:
-    walkthrough, time_travel = (b for b in shell_blocks() if "$API" in b)
+def test_the_walkthrough_time_travel_and_reminders_examples_run_as_written(tmp_path: Path) -> None:
+    (walkthrough,) = shell_blocks("A walk through the demo")
+    (time_travel,) = shell_blocks("Time travel")
+    (reminders,) = shell_blocks("Meetings, reminders and digests")
     (tmp_path / ".venv").symlink_to(Path(sys.executable).parents[1])  # The README calls .venv/bin/accord.
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -44,7 +50,7 @@ def test_the_walkthrough_and_the_time_travel_example_run_as_written(tmp_path: Pa
                 pass
             assert server.poll() is None and time.monotonic() < deadline, "accord serve did not start"
             time.sleep(0.3)
-        script = "set -u\n" + walkthrough + time_travel
+        script = "set -u\n" + walkthrough + time_travel + reminders
         run = subprocess.run(
             ["bash", "-c", script], check=False, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
         )
@@ -61,3 +67,10 @@ def test_the_walkthrough_and_the_time_travel_example_run_as_written(tmp_path: Pa
     assert "as known at 2011-10-31 23:59:59" in then
     differing = {line.split()[0] for line in set(then.splitlines()) ^ set(now.splitlines()) if line.startswith("  ")}
     assert {"2.2", "6.1"} <= differing, (then, now)
+    # The reminders example: after the first board, every agency leading open actions is behind for the next.
+    assert re.search(r"^3 messages would be sent on ", out, re.MULTILINE), out
+    for agency in ("council", "education", "health"):
+        assert f"reminder to {agency}.editor@example.org ({agency})" in out
+    assert "3 new messages recorded; 3 sent as .eml files in var/outbox/" in out
+    assert len(list((tmp_path / "var" / "outbox").glob("*.eml"))) == 3
+    assert "0 new messages recorded; 0 sent" in out
