@@ -18,6 +18,7 @@ from service.importing.files import FileRefused, file_format, read
 from service.importing.mapping import check_override
 from service.importing.model import PREVIEW, ActionDraft, ImportOptions, ImportResult, Progress, UpdateDraft
 from service.importing.rows import ActionRow, Problem, Rec, parse_tables
+from service.text import unstorable
 
 if TYPE_CHECKING:
     from service.app import Accord
@@ -241,6 +242,11 @@ class Importer:
             self.error("the plan needs a title: give `title` or fill the Plan sheet")
         if title and len(title) > SHORT:
             self.error(f"the title is longer than {SHORT} characters")
+        for name, value in (("title", title), ("source", source)):
+            why = value and unstorable(value)
+            if why:  # From the options, the Plan sheet, the document's first paragraph or the file's name.
+                self.error(f"the plan's {name} {why}")
+                return None
         if not title or len(title) > SHORT:
             return None
         return Plan(title=title, source=source[:LONG], owner_agency=owner, actor=self.actor.as_actor())

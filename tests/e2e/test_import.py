@@ -456,3 +456,34 @@ def test_a_table_continued_in_a_second_table_with_its_header_repeated(client: An
         ("1", "That partners share reports", ["Agree a protocol", "Audit sharing", "Report to the board"]),
         ("2", "That training continues", ["Run courses"]),
     ]
+
+
+CONTROLS_ALLOWED = " or other control characters (tab, newline and carriage return are allowed)"
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+def test_text_no_store_can_keep_is_refused_by_row_and_column_and_an_ordinary_import_still_works(
+    client: Any, coordinator: Any, system: Any
+) -> None:
+    header = "Action,What we will do,Lead agency,Lead person,Update\n"
+    bad = header + "1.1,Audit\x00the files,health,Ann,Started\n1.2,Train staff,council,Bo\x07b,Under\x1bway\n"
+    before = event_count(system)
+    body = assert_problem(post_file(client, coordinator, bad.encode(), "text/csv", title="t"), 422)
+    assert {(e["row"], e["column"]) for e in body["errors"]} == {
+        (2, "What we will do"),
+        (3, "Lead person"),
+        (3, "Update"),
+    }
+    assert {e["message"] for e in body["errors"]} == {"the cell must not contain NUL" + CONTROLS_ALLOWED}
+    named = client.post(  # No title given: the file's name would be the plan's title.
+        IMPORT,
+        data={"file": (io.BytesIO(b"Action,What we will do,Lead agency\n1.1,Audit,health\n"), "plan\x01.csv")},
+        headers=coordinator,
+        content_type="multipart/form-data",
+    )
+    errors = assert_problem(named, 422)["errors"]
+    assert [e["message"] for e in errors] == ["the plan's title must not contain NUL" + CONTROLS_ALLOWED]
+    assert event_count(system) == before
+    good = (header + "1.1,Audit\tthe files,health,Ann,Started\n").encode()
+    plan = imported(client, coordinator, good, "text/csv", title="Tabs are text")
+    assert actions_of(plan)["1.1"]["description"] == "Audit\tthe files"
