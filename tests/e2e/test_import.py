@@ -487,3 +487,27 @@ def test_text_no_store_can_keep_is_refused_by_row_and_column_and_an_ordinary_imp
     good = (header + "1.1,Audit\tthe files,health,Ann,Started\n").encode()
     plan = imported(client, coordinator, good, "text/csv", title="Tabs are text")
     assert actions_of(plan)["1.1"]["description"] == "Audit\tthe files"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("mapping", "[" * 5000 + "]" * 5000, "must be a JSON object"),
+        ("mapping", {"Cost\x00": "cost"}, "control characters"),
+        ("lead_agency_by_person", {"\ud800": "health"}, "lone surrogate"),
+        ("lead_agency_by_person", {"Ann": "hea\x1blth"}, "control characters"),
+    ],
+    ids=["deep", "nul-heading", "surrogate-person", "escape-agency"],
+)
+def test_a_json_option_nested_deep_or_holding_unstorable_text_is_422_naming_it_as_query_or_form_field(  # noqa: PLR0913, PLR0917
+    client: Any, coordinator: Any, system: Any, option: str, value: Any, says: str
+) -> None:
+    data = b"Action,What we will do,Lead agency\n1.1,Audit,health\n"
+    before = event_count(system)
+    body = assert_problem(post_file(client, coordinator, data, "text/csv", title="t", **{option: value}), 422)
+    assert says in " ".join(body["errors"][option])
+    field = value if isinstance(value, str) else json.dumps(value)
+    form = {"file": (io.BytesIO(data), "plan.csv"), "title": "t", option: field}
+    body = assert_problem(client.post(IMPORT, data=form, headers=coordinator, content_type="multipart/form-data"), 422)
+    assert says in " ".join(body["errors"][option])
+    assert event_count(system) == before
