@@ -74,3 +74,17 @@ def test_the_walkthrough_time_travel_and_reminders_examples_run_as_written(tmp_p
     assert "3 new messages recorded; 3 sent as .eml files in var/outbox/" in out
     assert len(list((tmp_path / "var" / "outbox").glob("*.eml"))) == 3
     assert "0 new messages recorded; 0 sent" in out
+
+
+def test_the_configuration_table_lists_every_accord_variable_the_code_reads() -> None:
+    text = (ROOT / "README.md").read_text()
+    table = re.search(r"^## Configuration\n(.*?)^## ", text, re.DOTALL | re.MULTILINE)
+    assert table
+    lines = table[1].splitlines()
+    marked = [n for n, line in enumerate(lines) if line.startswith("|")]
+    rows = lines[marked[0] : marked[-1] + 1]
+    assert all(row.startswith("|") for row in rows)  # One unbroken table: a blank line would split it.
+    listed = set(re.findall(r"`(ACCORD_[A-Z_]+)`", "\n".join(rows)))
+    code = "\n".join(p.read_text() for d in ("api", "cli", "service", "workers") for p in (ROOT / d).rglob("*.py"))
+    read = set(re.findall(r"[\"'](ACCORD_[A-Z_]+)[\"']", code))
+    assert read <= listed, read - listed
