@@ -15,6 +15,7 @@ from flask import Flask, Response, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validate
+from werkzeug.http import HTTP_STATUS_CODES
 
 from api import get_system
 from api.auth import principal
@@ -163,7 +164,7 @@ def answer(result: ImportResult, dry_run: bool) -> Any:
     if result.errors:
         count = len(result.errors)
         detail = f"the file was not imported ({count} error{'s' if count > 1 else ''}); nothing was written"
-        problem_body = {"type": TYPE_BASE + "import-refused", "title": "Unprocessable Content", "status": 422}
+        problem_body = {"type": TYPE_BASE + "import-refused", "title": HTTP_STATUS_CODES[422], "status": 422}
         text = json.dumps({**problem_body, "detail": detail, **body}) + "\n"
         return Response(text, status=422, mimetype=PROBLEM)
     if dry_run:

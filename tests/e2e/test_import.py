@@ -475,6 +475,8 @@ def test_text_no_store_can_keep_is_refused_by_row_and_column_and_an_ordinary_imp
         (3, "Update"),
     }
     assert {e["message"] for e in body["errors"]} == {"the cell must not contain NUL" + CONTROLS_ALLOWED}
+    invalid = assert_problem(post_file(client, coordinator, bad.encode(), "text/csv", dry_run="maybe"), 422)
+    assert body["title"] == invalid["title"] == "Unprocessable Entity"  # One title per status across the API.
     named = client.post(  # No title given: the file's name would be the plan's title.
         IMPORT,
         data={"file": (io.BytesIO(b"Action,What we will do,Lead agency\n1.1,Audit,health\n"), "plan\x01.csv")},
