@@ -1,4 +1,4 @@
-"""The README's walkthrough, time-travel and reminders examples, run as written (bash, curl, python3) against
+"""The README's walkthrough, time-travel, reminders and import examples, run as written (bash, curl, python3) against
 `accord serve` with its demo, on a port other than 5000: so that the README cannot drift from what Accord does."""
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ def shell_blocks(section: str) -> list[str]:
 
 
 @pytest.mark.skipif(not (shutil.which("curl") and shutil.which("bash")), reason="needs curl and bash, as the README")
-def test_the_walkthrough_time_travel_and_reminders_examples_run_as_written(tmp_path: Path) -> None:
+def test_the_walkthrough_time_travel_reminders_and_import_examples_run_as_written(tmp_path: Path) -> None:
     (walkthrough,) = shell_blocks("A walk through the demo")
     (time_travel,) = shell_blocks("Time travel")
     (reminders,) = shell_blocks("Meetings, reminders and digests")
+    from_template, from_word = shell_blocks("Importing a plan")
     (tmp_path / ".venv").symlink_to(Path(sys.executable).parents[1])  # The README calls .venv/bin/accord.
+    (tmp_path / "docs").symlink_to(ROOT / "docs")  # And imports docs/examples/shropshire-2011.docx.
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -50,7 +52,7 @@ def test_the_walkthrough_time_travel_and_reminders_examples_run_as_written(tmp_p
                 pass
             assert server.poll() is None and time.monotonic() < deadline, "accord serve did not start"
             time.sleep(0.3)
-        script = "set -u\n" + walkthrough + time_travel + reminders
+        script = "set -u\n" + walkthrough + time_travel + reminders + from_template + from_word
         run = subprocess.run(
             ["bash", "-c", script], check=False, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
         )
@@ -74,6 +76,11 @@ def test_the_walkthrough_time_travel_and_reminders_examples_run_as_written(tmp_p
     assert "3 new messages recorded; 3 sent as .eml files in var/outbox/" in out
     assert len(list((tmp_path / "var" / "outbox").glob("*.eml"))) == 3
     assert "0 new messages recorded; 0 sent" in out
+    # Importing: the blank template has no actions yet (422); the Word table imports, dry run then for real.
+    assert "the file has a header row but no actions under it" in out
+    assert "dry run: would import 10 recommendations, 17 actions, 15 updates; nothing was written" in out
+    assert re.search(r"^imported 10 recommendations, 17 actions, 15 updates as plan ", out, re.MULTILINE)
+    assert re.search(r"^2 +\S+ +council +Shropshire's plan, from Word$", out, re.MULTILINE), out
 
 
 def test_the_configuration_table_lists_every_accord_variable_the_code_reads() -> None:
