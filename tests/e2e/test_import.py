@@ -513,3 +513,22 @@ def test_a_json_option_nested_deep_or_holding_unstorable_text_is_422_naming_it_a
     body = assert_problem(client.post(IMPORT, data=form, headers=coordinator, content_type="multipart/form-data"), 422)
     assert says in " ".join(body["errors"][option])
     assert event_count(system) == before
+
+
+def test_a_multipart_import_retried_with_its_idempotency_key_and_a_new_boundary_is_replayed(
+    client: Any, coordinator: Any
+) -> None:
+    def upload(data: bytes, title: str = "Retried") -> Any:
+        form = {"file": (io.BytesIO(data), "plan.csv"), "title": title}
+        headers = {**coordinator, "Idempotency-Key": "import-once"}
+        return client.post(IMPORT, data=form, headers=headers, content_type="multipart/form-data")
+
+    data = b"Action,What we will do,Lead agency\n1.1,Audit,health\n"
+    first = upload(data)  # Each upload draws its own multipart boundary, as curl and browsers do.
+    assert first.status_code == 201, first.json
+    again = upload(data)
+    assert (again.status_code, again.headers.get("Idempotent-Replayed")) == (201, "true")
+    assert again.json["plan_id"] == first.json["plan_id"]
+    assert_problem(upload(data + b"1.2,Train,council\n"), 422, "Idempotency-Key")
+    assert_problem(upload(data, title="Another title"), 422, "Idempotency-Key")
+    assert len(client.get("/api/v1/plans", headers=coordinator).json["items"]) == 1
