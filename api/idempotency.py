@@ -26,7 +26,7 @@ HEADER = "Idempotency-Key"
 KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # Visible ASCII, as a structured-field string holds.
 EXTENSION = "accord.idempotency"
 # Views whose service call takes `new_id()`, so a retry after a lost response is answered, not refused.
-DERIVED_IDS = frozenset({"actions.Updates", "actions.Lead", "plans.Recommendations"})
+DERIVED_IDS = frozenset({"actions.Updates", "actions.Lead", "plans.Recommendations", "meetings.PlanMeetings"})
 REPLAYED_HEADERS = ("Location", "Content-Type")
 
 
