@@ -70,11 +70,12 @@ def test_the_walkthrough_time_travel_reminders_and_import_examples_run_as_writte
     differing = {line.split()[0] for line in set(then.splitlines()) ^ set(now.splitlines()) if line.startswith("  ")}
     assert {"2.2", "6.1"} <= differing, (then, now)
     # The reminders example: after the first board, every agency leading open actions is behind for the next.
-    assert re.search(r"^3 messages would be sent on ", out, re.MULTILINE), out
-    for agency in ("council", "education", "health"):
-        assert f"reminder to {agency}.editor@example.org ({agency})" in out
-    assert "3 new messages recorded; 3 sent as .eml files in var/outbox/" in out
-    assert len(list((tmp_path / "var" / "outbox").glob("*.eml"))) == 3
+    reminded = re.findall(r"^  reminder to (\S+) \((\w+)\)", out, re.MULTILINE)
+    assert reminded == [(f"{a}.editor@example.org", a) for a in ("council", "education", "health")], out
+    digests = len(re.findall(r"^  digest to ", out, re.MULTILINE))  # Eighteen days from today may be a Monday.
+    sent = len(reminded) + digests
+    assert f"{sent} new messages recorded; {sent} sent as .eml files in var/outbox/" in out
+    assert len(list((tmp_path / "var" / "outbox").glob("*.eml"))) == sent
     assert "0 new messages recorded; 0 sent" in out
     # Importing: the blank template has no actions yet (422); the Word table imports, dry run then for real.
     assert "the file has a header row but no actions under it" in out
