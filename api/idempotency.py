@@ -9,6 +9,8 @@ from it. For the other POSTs such a retry gets 409 until the key expires: nothin
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -56,13 +58,25 @@ def claim_key() -> Response | None:
         return None
     if not KEY.match(key):
         return problem(400, "Bad Request", f"{HEADER} must be 1 to 255 visible ASCII characters, e.g. a UUID")
-    claim = keys().claim(principal().user_id, key, fingerprint(request.method, request.full_path, request.get_data()))
+    claim = keys().claim(principal().user_id, key, fingerprint(request.method, request.full_path, fingerprinted()))
     if claim.response is not None:
         return replay(claim.response)
     if not claim.mine and not view_derives_id():
         raise Conflict(f"a request with this {HEADER} is in progress or ended without a response; check, then retry")
     g.idempotency_claim = claim
     return None
+
+
+def fingerprinted() -> bytes:
+    """The body as a retry must repeat it. A multipart body (the plan import) by its fields and files' names and
+    contents: a client draws a new boundary for every attempt, so its bytes never repeat."""
+    if request.mimetype != "multipart/form-data":
+        return request.get_data()
+    files = []
+    for name, upload in request.files.items(multi=True):
+        files.append([name, upload.filename or "", hashlib.sha256(upload.stream.read()).hexdigest()])
+        upload.stream.seek(0)  # The view reads it again.
+    return json.dumps([sorted(request.form.items(multi=True)), sorted(files)]).encode()
 
 
 def new_id() -> UUID | None:

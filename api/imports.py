@@ -15,12 +15,13 @@ from flask import Response, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import Schema, ValidationError, fields, validate
+from werkzeug.http import HTTP_STATUS_CODES
 
 from api import get_system
 from api.auth import principal
 from api.errors import PROBLEM, TYPE_BASE, problem
 from api.schemas import LONG, SHORT, SLUG, STRICT_QUERY, Strict
-from api.text import Text
+from api.text import Text, storable
 from service.importing import ImportOptions, ImportResult
 from service.importing.files import MACRO_MEDIA_TYPES, MEDIA_TYPES
 from service.importing.template import template_csv, template_xlsx
@@ -39,10 +40,12 @@ class JsonObject(fields.Field):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         try:
             found = json.loads(value) if isinstance(value, str) else value
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: arrays nested ~1,000 deep, which a form field allows.
             raise ValidationError("must be a JSON object") from None
         if not isinstance(found, dict) or not all(isinstance(v, str | None) for v in found.values()):
             raise ValidationError("must be a JSON object whose values are strings or null")
+        for text in (*found, *(v for v in found.values() if v)):
+            storable(text)
         return found
 
 
@@ -161,7 +164,7 @@ def answer(result: ImportResult, dry_run: bool) -> Any:
     if result.errors:
         count = len(result.errors)
         detail = f"the file was not imported ({count} error{'s' if count > 1 else ''}); nothing was written"
-        problem_body = {"type": TYPE_BASE + "import-refused", "title": "Unprocessable Content", "status": 422}
+        problem_body = {"type": TYPE_BASE + "import-refused", "title": HTTP_STATUS_CODES[422], "status": 422}
         text = json.dumps({**problem_body, "detail": detail, **body}) + "\n"
         return Response(text, status=422, mimetype=PROBLEM)
     if dry_run:

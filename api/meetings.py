@@ -12,7 +12,7 @@ from marshmallow import Schema, fields
 
 from api import get_system
 from api.auth import principal
-from api.idempotency import new_id
+from api.idempotency import idempotent, new_id
 from api.plans import created, plan_or_404
 from api.schemas import SHORT, STRICT_QUERY, UP_TO_LAST_DAY, PageQuery, Strict, WrittenOut, iso_date, page
 from api.text import Text
@@ -73,6 +73,7 @@ class PlanMeetings(MethodView):
 
     @blp.arguments(MeetingIn)
     @blp.response(201, WrittenOut)
+    @idempotent(derives_id=True)
     def post(self, body: dict[str, Any], plan_id: UUID) -> Any:
         written = get_system().app.schedule_meeting(
             principal(), plan_id, meeting_date=body.pop("date"), meeting_id=new_id(), **body

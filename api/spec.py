@@ -21,7 +21,15 @@ from service.access_log import PURPOSE_MAX
 
 # What any /api/v1 operation may answer: a bad header (Accord-Min-Position, Idempotency-Key) or malformed JSON,
 # a missing or unknown token, the per-token rate limit.
-EVERY_OPERATION = (HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED, HTTPStatus.TOO_MANY_REQUESTS)
+# Under `accord serve` (gunicorn), a request line over 8190 bytes is 414 and a header over 16 KB is 431: a long
+# query (an import's `source` may be 20,000 characters) reaches no view.
+EVERY_OPERATION = (
+    HTTPStatus.BAD_REQUEST,
+    HTTPStatus.UNAUTHORIZED,
+    HTTPStatus.TOO_MANY_REQUESTS,
+    HTTPStatus.REQUEST_URI_TOO_LONG,
+    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+)
 # What any write may answer besides: a role that never writes, an Idempotency-Key still in use or a racing save,
 # a body over ACCORD_MAX_BODY_BYTES, a body that is not JSON.
 EVERY_WRITE = (

@@ -1,4 +1,5 @@
-"""The `accord` command line: serve the API, manage users. Every command honours the ACCORD_* variables."""
+"""The `accord` command line: serve the API, run workers, manage users, plans, projections and reminders.
+Every command honours the ACCORD_* variables (README, Configuration)."""
 
 from __future__ import annotations
 
@@ -47,7 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_commands(commands)
 
     demo = commands.add_parser("demo", help="load the demo plan now and print its users' tokens")
-    demo.add_argument("--plan", type=Path, default=None, help="a plan in the demo JSON format")
+    demo.add_argument(
+        "--plan",
+        type=Path,
+        default=None,
+        help="another plan in the demo's JSON format (default: service/demo/shropshire-2011.json)",
+    )
     demo.set_defaults(func=demo_command)
 
     audit = commands.add_parser("audit", help="tamper evidence: check the stored events against their hash chain")
@@ -60,7 +66,19 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands.add_parser("head", help="print the current head digest and its position").set_defaults(
         func=audit_head
     )
+    describe_from_help(parser)
     return parser
+
+
+def describe_from_help(parser: argparse.ArgumentParser) -> None:
+    """Each subcommand's own --help opens with the line its parent lists it by, unless it has a description."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for listed in action._choices_actions:
+                sub = action.choices[listed.dest]
+                if sub.description is None and listed.help:
+                    sub.description = listed.help[0].upper() + listed.help[1:] + "."
+                describe_from_help(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,10 +10,10 @@ import json
 import os
 import sys
 import time
-from datetime import date
 from pathlib import Path
 from typing import Any
 
+from cli.status import day
 from service.bootstrap import bootstrap
 from service.importing import ImportOptions, ImportResult
 from service.settings import Settings
@@ -24,7 +24,7 @@ TOKEN_VARIABLE = "ACCORD_TOKEN"
 def json_object(text: str) -> dict[str, Any]:
     try:
         found = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise argparse.ArgumentTypeError('expected a JSON object, e.g. \'{"Lead": "lead_person"}\'') from None
     if not isinstance(found, dict):
         raise argparse.ArgumentTypeError("expected a JSON object")
@@ -32,16 +32,44 @@ def json_object(text: str) -> dict[str, Any]:
 
 
 def add_commands(commands: Any) -> None:
-    parser = commands.add_parser("import", help="import a plan from an xlsx, csv or docx file (all or nothing)")
-    parser.add_argument("file", type=Path, metavar="FILE")
+    parser = commands.add_parser(
+        "import",
+        help="import a plan from an xlsx, csv or docx file (all or nothing)",
+        description="Import a plan from an xlsx, csv or docx file as a new plan, all or nothing, with a progress bar"
+        " on stderr. Exit status: 0 when imported (or a clean dry run); 1 when refused, printing every error by row"
+        " and column; nothing is written then.",
+    )
+    parser.add_argument("file", type=Path, metavar="FILE", help="the plan file: .xlsx, .csv (UTF-8) or .docx")
     parser.add_argument("--dry-run", action="store_true", help="check and show the mapping and errors; write nothing")
     parser.add_argument("--mapping", type=json_object, default=None, help="JSON: column heading to field (or null)")
     parser.add_argument("--lead-agency-by-person", type=json_object, default={}, help="JSON: lead person to agency")
-    parser.add_argument("--default-lead-agency", default=None, metavar="AGENCY")
-    parser.add_argument("--title", default=None)
-    parser.add_argument("--source", default=None)
-    parser.add_argument("--owner-agency", default=None, metavar="AGENCY")
-    parser.add_argument("--start-date", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD")
+    parser.add_argument(
+        "--default-lead-agency",
+        default=None,
+        metavar="AGENCY",
+        help="the lead agency of rows whose lead is not given otherwise (a Lead agency column, the person's agency)",
+    )
+    parser.add_argument(
+        "--title",
+        default=None,
+        help="the plan's title (default: the Plan sheet's, the document's first words, the file's name)",
+    )
+    parser.add_argument(
+        "--source", default=None, help="where the plan comes from (default: the Plan sheet's, or 'Imported from FILE')"
+    )
+    parser.add_argument(
+        "--owner-agency",
+        default=None,
+        metavar="AGENCY",
+        help="the agency that owns the plan (default: the Plan sheet's, --default-lead-agency, or the token's)",
+    )
+    parser.add_argument(
+        "--start-date",
+        type=day,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the day the actions were raised (default: the earliest date in the file)",
+    )
     parser.add_argument("--token", default=None, help=f"a coordinator's token (default: ${TOKEN_VARIABLE})")
     parser.set_defaults(func=import_command)
 

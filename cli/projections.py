@@ -22,11 +22,11 @@ def add_commands(commands: Any) -> None:
     rebuild = sub.add_parser("rebuild", help="rebuild into fresh tables and swap them in while the API serves the old")
     rebuild.add_argument("name", nargs="?", help="one projection (default: all)")
     skip = sub.add_parser("skip", help="the recorded way past a poison event: skip the event at POSITION")
-    skip.add_argument("name")
-    skip.add_argument("position", type=int)
+    skip.add_argument("name", help="the stopped projection, as `accord projections status` names it")
+    skip.add_argument("position", type=int, help="the poison event's position, as `status` shows it")
     skip.add_argument("--reason", required=True, help="why it is safe to skip (kept with the skip)")
     resume = sub.add_parser("resume", help="try a stopped projection again (after deploying a fix)")
-    resume.add_argument("name")
+    resume.add_argument("name", help="the stopped projection, as `accord projections status` names it")
     parser.set_defaults(func=run)
 
 

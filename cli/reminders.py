@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date
 from typing import Any
 
+from cli.status import day
 from service.bootstrap import bootstrap
 from service.reminders import reminders_for
 from service.settings import Settings
@@ -17,10 +17,22 @@ def add_commands(commands: Any) -> None:
     send_parser = sub.add_parser(
         "send", help="record what is due today in the outbox and send what waits (run twice, sends nothing new)"
     )
-    send_parser.add_argument("--on", type=date.fromisoformat, default=None, metavar="DATE", help="as if on DATE")
+    send_parser.add_argument(
+        "--on",
+        type=day,
+        default=None,
+        metavar="DATE",
+        help="YYYY-MM-DD: decide as if it were that day (default: today)",
+    )
     send_parser.set_defaults(func=send)
     preview_parser = sub.add_parser("preview", help="print who would get what on a date; records and sends nothing")
-    preview_parser.add_argument("--on", type=date.fromisoformat, default=None, metavar="DATE", help="default today")
+    preview_parser.add_argument(
+        "--on",
+        type=day,
+        default=None,
+        metavar="DATE",
+        help="YYYY-MM-DD: as if it were that day (default: today)",
+    )
     preview_parser.set_defaults(func=preview)
     sub.add_parser("status", help="messages sent, waiting and failed (exit 1 while any has failed)").set_defaults(
         func=status

@@ -46,7 +46,7 @@ def add_commands(commands: Any) -> None:
     revoke_parser.set_defaults(func=revoke)
     digests_parser = sub.add_parser("digests", help="turn the user's weekly digest email on or off")
     digests_parser.add_argument("user_id", type=UUID, metavar="USER_ID", help="as `accord users list` shows it")
-    digests_parser.add_argument("state", choices=("on", "off"))
+    digests_parser.add_argument("state", choices=("on", "off"), help="on: Monday's digest by email; off: none")
     digests_parser.set_defaults(func=digests)
 
 

@@ -189,6 +189,11 @@ class Reminders:
         return f"{self.settings.pages_url}/actions/{action_id}/update"
 
 
+def html_lines(text: str) -> str:
+    """Text for HTML, its line breaks kept (an action's description is often a target, then what will be done)."""
+    return "<br>".join(escape(line) for line in text.split("\n"))
+
+
 def reminder_body(
     plan: dict[str, Any], meeting: dict[str, Any], previous: dict[str, Any] | None, agency: dict[str, Any], link: Any
 ) -> tuple[str, str]:
@@ -205,7 +210,7 @@ def reminder_body(
         due = f"due {long_date(a['due_date'])}" if a["due_date"] else "no due date"
         lines += [f"{a['number']}  {a['description']}", f"    {due}", f"    Update it: {link(a['id'])}", ""]
         items.append(
-            f"<li><strong>{escape(a['number'])}</strong> {escape(a['description'])}<br>{escape(due)}<br>"
+            f"<li><strong>{escape(a['number'])}</strong> {html_lines(a['description'])}<br>{escape(due)}<br>"
             f'<a href="{escape(link(a["id"]))}">Update action {escape(a["number"])}</a></li>'
         )
     lines.append(f"You receive this as an editor for {agency['agency']} in Accord.")
@@ -236,7 +241,7 @@ def digest_body(
                 "",
             ]
             items.append(
-                f"<li><strong>{escape(a['number'])}</strong> {escape(a['description'])}<br>{escape(plan)};"
+                f"<li><strong>{escape(a['number'])}</strong> {html_lines(a['description'])}<br>{escape(plan)};"
                 f" due {escape(long_date(a['due_date']))}<br>"
                 f'<a href="{escape(link(a["id"]))}">Update action {escape(a["number"])}</a></li>'
             )

@@ -9,14 +9,12 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from openpyxl.utils import get_column_letter
-
 from domain.action import Action
 from domain.errors import DomainError
 from domain.plan import STATUTORY_REQUIREMENT, Plan
 from domain.principals import Principal
 from service.importing import cells
-from service.importing.files import MERGED, FileRefused, PlanFile, file_format, read
+from service.importing.files import FileRefused, file_format, read
 from service.importing.mapping import check_override
 from service.importing.model import PREVIEW, ActionDraft, ImportOptions, ImportResult, Progress, UpdateDraft
 from service.importing.rows import ActionRow, Problem, Rec, parse_tables
@@ -48,7 +46,6 @@ class Importer:
         except FileRefused as refused:
             self.error(str(refused))
             return self.finish()
-        self.check_text(found)
         override = self.override()
         parsed = parse_tables(found.tables, override)
         self.result.mapping, self.result.warnings = parsed.mapping, [*found.warnings, *parsed.warnings]
@@ -68,16 +65,6 @@ class Importer:
         self.progress("saving", 1, 1)
         self.app.after_save(self.result.position)
         return self.finish()
-
-    def check_text(self, found: PlanFile) -> None:
-        """Every cell the store could not keep (a NUL, another control character, a lone surrogate), by row and
-        column: refused like the API's text, so that nothing imported can stop a read model."""
-        for table in found.tables:
-            for row, values in table.rows:
-                for column, value in enumerate(values, start=1):
-                    why = unstorable(value) if isinstance(value, str) and value != MERGED else None
-                    if why:
-                        self.problems.append(Problem(f"the cell {why}", row, get_column_letter(column), table.name))
 
     def finish(self) -> ImportResult:
         self.result.errors = [p.as_dict() for p in self.problems]
@@ -255,6 +242,11 @@ class Importer:
             self.error("the plan needs a title: give `title` or fill the Plan sheet")
         if title and len(title) > SHORT:
             self.error(f"the title is longer than {SHORT} characters")
+        for name, value in (("title", title), ("source", source)):
+            why = value and unstorable(value)
+            if why:  # From the options, the Plan sheet, the document's first paragraph or the file's name.
+                self.error(f"the plan's {name} {why}")
+                return None
         if not title or len(title) > SHORT:
             return None
         return Plan(title=title, source=source[:LONG], owner_agency=owner, actor=self.actor.as_actor())

@@ -12,6 +12,7 @@ from domain.plan import RECOMMENDATION, STATUTORY_REQUIREMENT
 from service.importing.cells import text
 from service.importing.files import MERGED, Table
 from service.importing.mapping import MANY, MANY_UPDATES, propose
+from service.text import unstorable
 
 HEADER_SEARCH = 10  # A table's header row is among its first rows (a title or a note may come first).
 LEADING_NUMBER = re.compile(
@@ -112,6 +113,9 @@ class TableParser:
             self.kind = STATUTORY_REQUIREMENT
         if named:
             self.named = self.recommendation(named[1], named[2].strip() or None, 0)
+            why = unstorable(named[0])
+            if why:
+                self.problem(f"the paragraph before {table.name} {why}")
 
     def problem(self, message: str, row: int | None = None, column: str | None = None) -> None:
         self.parsed.problems.append(Problem(message, row, column, self.table.name))
@@ -173,6 +177,9 @@ class TableParser:
         for (header, name), value in zip(columns, values, strict=False):
             if not name or text(value) is None:
                 continue
+            why = unstorable(str(text(value)))
+            if why:  # Caught here, with its row and column: a stored NUL would stop PostgreSQL's read models.
+                self.problem(f"the cell {why}", number, header)
             if name not in MANY and name != MANY_UPDATES and firsts.setdefault(name, header) != header:
                 continue
             cells.setdefault(name, []).append((header, value))

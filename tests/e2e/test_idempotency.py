@@ -181,6 +181,10 @@ WRITES_WITH_DERIVED_IDS: dict[str, Callable[[tuple[str, str, str]], tuple[str, d
         f"/api/v1/plans/{ids[0]}/recommendations",
         {"number": "3", "text": "Audit the audit", "timescale": "Within 3 months"},
     ),
+    "meeting": lambda ids: (
+        f"/api/v1/plans/{ids[0]}/meetings",
+        {"date": "2027-01-20", "title": "Safeguarding board", "updates_due": "2027-01-10"},
+    ),
 }
 
 
@@ -210,6 +214,9 @@ def test_a_retry_after_a_crash_between_the_write_and_its_response_gets_201_and_w
     if write == "recommendation":
         found = client.get(f"/api/v1/plans/{ids[0]}/recommendations/{retry.json['id']}", headers=coordinator)
         assert found.status_code == 200
+    elif write == "meeting":
+        meetings = client.get(f"/api/v1/plans/{ids[0]}/meetings", headers=coordinator).json["items"]
+        assert [m["id"] for m in meetings] == [retry.json["id"]]
     else:
         history = client.get(f"/api/v1/actions/{ids[2]}/history", headers=coordinator).json["items"]
         assert [item["id"] for item in history].count(retry.json["id"]) == 1

@@ -458,19 +458,77 @@ def test_a_table_continued_in_a_second_table_with_its_header_repeated(client: An
     ]
 
 
+CONTROLS_ALLOWED = " or other control characters (tab, newline and carriage return are allowed)"
+
+
 @pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
-def test_a_cell_the_store_cannot_keep_is_refused_by_row_and_column_and_nothing_is_written(
+def test_text_no_store_can_keep_is_refused_by_row_and_column_and_an_ordinary_import_still_works(
     client: Any, coordinator: Any, system: Any
 ) -> None:
-    """As the API refuses such text: a NUL would stop PostgreSQL's read models. (Only CSV can carry one: XML, and so
-    xlsx and docx, holds no control characters, and a lone surrogate is not UTF-8.)"""
-    csv_file = b"Action,What we will do,Lead agency,Update\n1.1,Audit,health,nul\x00here\n1.2,Review,police,ok\n"
+    header = "Action,What we will do,Lead agency,Lead person,Update\n"
+    bad = header + "1.1,Audit\x00the files,health,Ann,Started\n1.2,Train staff,council,Bo\x07b,Under\x1bway\n"
     before = event_count(system)
-    body = assert_problem(post_file(client, coordinator, csv_file, "text/csv", title="t", source="s"), 422)
-    assert [(e["row"], e["column"]) for e in body["errors"]] == [(2, "D")], body["errors"]
-    assert "control characters" in body["errors"][0]["message"]
+    body = assert_problem(post_file(client, coordinator, bad.encode(), "text/csv", title="t"), 422)
+    assert {(e["row"], e["column"]) for e in body["errors"]} == {
+        (2, "What we will do"),
+        (3, "Lead person"),
+        (3, "Update"),
+    }
+    assert {e["message"] for e in body["errors"]} == {"the cell must not contain NUL" + CONTROLS_ALLOWED}
+    invalid = assert_problem(post_file(client, coordinator, bad.encode(), "text/csv", dry_run="maybe"), 422)
+    assert body["title"] == invalid["title"] == "Unprocessable Entity"  # One title per status across the API.
+    named = client.post(  # No title given: the file's name would be the plan's title.
+        IMPORT,
+        data={"file": (io.BytesIO(b"Action,What we will do,Lead agency\n1.1,Audit,health\n"), "plan\x01.csv")},
+        headers=coordinator,
+        content_type="multipart/form-data",
+    )
+    errors = assert_problem(named, 422)["errors"]
+    assert [e["message"] for e in errors] == ["the plan's title must not contain NUL" + CONTROLS_ALLOWED]
     assert event_count(system) == before
-    fine = "Action,What we will do,Lead agency,Update\n1.1,Audit,health,Tab\tand Welsh: ŵ 👍\n".encode()
-    plan = imported(client, coordinator, fine, "text/csv", title="t", source="s")
-    [action] = actions_of(plan).values()
-    assert action["last_update"]["text"] == "Tab\tand Welsh: ŵ 👍"
+    good = (header + "1.1,Audit\tthe files,health,Ann,Started\n").encode()
+    plan = imported(client, coordinator, good, "text/csv", title="Tabs are text")
+    assert actions_of(plan)["1.1"]["description"] == "Audit\tthe files"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "says"),
+    [
+        ("mapping", "[" * 5000 + "]" * 5000, "must be a JSON object"),
+        ("mapping", {"Cost\x00": "cost"}, "control characters"),
+        ("lead_agency_by_person", {"\ud800": "health"}, "lone surrogate"),
+        ("lead_agency_by_person", {"Ann": "hea\x1blth"}, "control characters"),
+    ],
+    ids=["deep", "nul-heading", "surrogate-person", "escape-agency"],
+)
+def test_a_json_option_nested_deep_or_holding_unstorable_text_is_422_naming_it_as_query_or_form_field(  # noqa: PLR0913, PLR0917
+    client: Any, coordinator: Any, system: Any, option: str, value: Any, says: str
+) -> None:
+    data = b"Action,What we will do,Lead agency\n1.1,Audit,health\n"
+    before = event_count(system)
+    body = assert_problem(post_file(client, coordinator, data, "text/csv", title="t", **{option: value}), 422)
+    assert says in " ".join(body["errors"][option])
+    field = value if isinstance(value, str) else json.dumps(value)
+    form = {"file": (io.BytesIO(data), "plan.csv"), "title": "t", option: field}
+    body = assert_problem(client.post(IMPORT, data=form, headers=coordinator, content_type="multipart/form-data"), 422)
+    assert says in " ".join(body["errors"][option])
+    assert event_count(system) == before
+
+
+def test_a_multipart_import_retried_with_its_idempotency_key_and_a_new_boundary_is_replayed(
+    client: Any, coordinator: Any
+) -> None:
+    def upload(data: bytes, title: str = "Retried") -> Any:
+        form = {"file": (io.BytesIO(data), "plan.csv"), "title": title}
+        headers = {**coordinator, "Idempotency-Key": "import-once"}
+        return client.post(IMPORT, data=form, headers=headers, content_type="multipart/form-data")
+
+    data = b"Action,What we will do,Lead agency\n1.1,Audit,health\n"
+    first = upload(data)  # Each upload draws its own multipart boundary, as curl and browsers do.
+    assert first.status_code == 201, first.json
+    again = upload(data)
+    assert (again.status_code, again.headers.get("Idempotent-Replayed")) == (201, "true")
+    assert again.json["plan_id"] == first.json["plan_id"]
+    assert_problem(upload(data + b"1.2,Train,council\n"), 422, "Idempotency-Key")
+    assert_problem(upload(data, title="Another title"), 422, "Idempotency-Key")
+    assert len(client.get("/api/v1/plans", headers=coordinator).json["items"]) == 1

@@ -262,5 +262,5 @@ def test_users_add_refuses_a_blank_name_and_documents_every_option(tmp_path: Pat
     assert listed.stdout.splitlines()[1:] == []
     helped = subprocess.run([ACCORD, "users", "add", "--help"], capture_output=True, text=True, check=True)
     options = re.findall(r"^  (--\w+)(.*)$", helped.stdout, re.MULTILINE)
-    assert [name for name, _ in options] == ["--name", "--agency", "--role"]
+    assert [name for name, _ in options] == ["--name", "--agency", "--role", "--email"]
     assert "coordinator:" in helped.stdout and "ACCORD_AGENCIES" in helped.stdout

@@ -1,4 +1,4 @@
-"""Working days in England and Wales, the meeting rule, and the outbox's backoff."""
+"""Working days in England and Wales, the meeting rule, the outbox's backoff, and the emails' HTML."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from domain.errors import NotPermitted, RuleViolated
 from domain.plan import Plan
 from service.outbox import backoff
+from service.reminders import digest_body, reminder_body
 from service.workdays import is_working_day, working_days_until
 from tests.builders import COORDINATOR, editor
 
@@ -58,3 +59,14 @@ def test_a_failed_message_is_retried_within_a_minute_then_less_often_at_most_hou
     assert waits[0] <= 60
     assert waits == sorted(waits)
     assert max(waits) == 3600
+
+
+def test_an_actions_description_keeps_its_line_breaks_in_the_html_of_reminders_and_digests() -> None:
+    action = {"id": "a1", "number": "3.3", "description": "Better plans <now>\nBrief every team", "due_date": None}
+    action |= {"plan_id": "p1", "due_date": "2027-01-31"}
+    meeting = {"title": "Board", "date": "2027-02-01", "updates_due": "2027-01-25"}
+    agency = {"agency": "council", "count": 1, "actions": [action]}
+    _, reminder = reminder_body({"title": "Plan"}, meeting, None, agency, lambda i: f"http://x/actions/{i}/update")
+    _, digest = digest_body("council", [action], [], {"p1": "Plan"}, lambda i: f"http://x/actions/{i}/update")
+    for html in (reminder, digest):
+        assert "Better plans &lt;now&gt;<br>Brief every team" in html
