@@ -6,8 +6,10 @@ Forms that write are FlaskForms (a CSRF token each); the filters and the date ch
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
+    GovFileInput,
     GovPasswordInput,
     GovRadioInput,
     GovSelect,
@@ -26,8 +28,10 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import URL, DataRequired, EqualTo, InputRequired, Length, Optional
+from wtforms.validators import URL, DataRequired, EqualTo, InputRequired, Length, Optional, ValidationError
 
+from api.schemas import LAST_DAY
+from api.text import unstorable
 from domain.timeline import RAGS, STATUSES
 from service.access_log import PURPOSE_MAX
 from service.credentials import PASSWORD_MIN
@@ -201,3 +205,86 @@ class ChangesForm(Form):
     start = DateField("From", format=DATE_FORMAT, widget=GovDateInput(), validators=[Given("Enter the first date")])
     end = DateField("To", format=DATE_FORMAT, widget=GovDateInput(), validators=[Given("Enter the last date")])
     compare = SubmitField("Show changes", widget=GovSubmitInput())
+
+
+def in_calendar(form: Form, field: DateField) -> None:
+    """A date Accord can store (as the API's UP_TO_LAST_DAY)."""
+    if field.data is not None and field.data > LAST_DAY:
+        raise ValidationError(f"{field.label.text} must be on or before {LAST_DAY.strftime('%-d %B %Y')}")
+
+
+def storable(form: Form, field: StringField) -> None:
+    """Only text both stores can keep (as the API's Text fields)."""
+    if field.data and (why := unstorable(field.data)):
+        raise ValidationError(f"{field.label.text} {why}")
+
+
+class MeetingForm(FlaskForm):
+    """A committee or board meeting (coordinators); `key` makes a second submit write nothing."""
+
+    title = StringField(
+        "Meeting",
+        description="For example, Children and Young People Select Committee.",
+        widget=GovTextInput(),
+        validators=[DataRequired("Enter the meeting's name"), Length(max=SHORT), storable],
+    )
+    meeting_date = DateField(
+        "Date of the meeting",
+        description="For example, 18 9 2026.",
+        format=DATE_FORMAT,
+        widget=GovDateInput(),
+        validators=[Given("Enter the date of the meeting"), in_calendar],
+    )
+    updates_due = DateField(
+        "Updates due by",
+        description="When partners' updates are wanted: on or before the meeting. For example, 4 9 2026.",
+        format=DATE_FORMAT,
+        widget=GovDateInput(),
+        validators=[Given("Enter the date updates are due by"), in_calendar],
+    )
+    key = HiddenField()
+    submit = SubmitField("Add meeting", widget=GovSubmitInput())
+
+
+class DigestsForm(FlaskForm):
+    digests = RadioField(
+        "Do you want the weekly digest email?",
+        description="On Monday mornings: your agency's overdue actions and those due within 30 days.",
+        choices=[("on", "Yes"), ("off", "No")],
+        widget=GovRadioInput(),
+        validators=[InputRequired("Select yes if you want the weekly digest email")],
+    )
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+class ImportOptionsForm(FlaskForm):
+    """The options of a plan import; the preview step adds a choice of field per heading (web.importing)."""
+
+    default_lead_agency = SelectField(
+        "Lead agency, where the file does not say",
+        description="Rows whose lead agency is not in a column of the file are led by this agency.",
+        widget=GovSelect(),
+        validators=[Optional()],
+    )
+    start_date = DateField(
+        "Actions raised on (optional)",
+        description="When the plan's actions began. Leave it empty to use the earliest date in the file.",
+        format=DATE_FORMAT,
+        widget=GovDateInput(),
+        validators=[Optional(), in_calendar],
+    )
+
+
+class UploadForm(ImportOptionsForm):
+    file = FileField(
+        "Plan file",
+        description="An Excel workbook (.xlsx), a CSV file or a Word document (.docx) with the plan in tables.",
+        widget=GovFileInput(),
+        validators=[FileRequired("Select a plan file")],
+    )
+    submit = SubmitField("Upload and check", widget=GovSubmitInput())
+
+
+class PreviewForm(ImportOptionsForm):
+    check = SubmitField("Check again", widget=GovSubmitInput())
+    confirm = SubmitField("Import the plan", widget=GovSubmitInput())
