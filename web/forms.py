@@ -48,6 +48,22 @@ class Given(InputRequired):
 
 
 DATE_FORMAT = "%d %m %Y"  # Day, month and year, as the three boxes of GOV.UK's date input send them.
+
+
+class DayMonthYear(DateField):
+    """A date from GOV.UK's three boxes; a post without all three (not from the page) is an empty or wrong date,
+    never a page that cannot be drawn."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if len(valuelist) == 3:
+            super().process_formdata(valuelist)
+            return
+        self.raw_data = ["", "", ""]
+        self.data = None
+        if any(valuelist):
+            raise ValueError(self.gettext("Not a valid date value."))
+
+
 LONG = 20_000
 SHORT = 500
 
@@ -122,7 +138,7 @@ class UpdateForm(FlaskForm):
         widget=GovRadioInput(),
         validators=[Optional()],
     )
-    due_date = DateField(
+    due_date = DayMonthYear(
         "Revised due date",
         description="Only if the due date changes. For example, 31 3 2027.",
         format=DATE_FORMAT,
@@ -151,7 +167,7 @@ class UpdateForm(FlaskForm):
         widget=GovTextInput(),
         validators=[Optional(), URL(message="Enter a link starting https://"), Length(max=2000)],
     )
-    effective_date = DateField(
+    effective_date = DayMonthYear(
         "When did this take effect?",
         description="For example, 27 3 2026. Today, unless you are reporting something that happened earlier.",
         format=DATE_FORMAT,
@@ -185,7 +201,7 @@ class FilterForm(Form):
 class AsAtForm(Form):
     """The date chooser: the plan as reported to the committee on a date (GET, redirected to as_at/known_at)."""
 
-    committee_date = DateField(
+    committee_date = DayMonthYear(
         "As reported to the committee on",
         description="For example, 18 9 2026.",
         format=DATE_FORMAT,
@@ -202,8 +218,8 @@ class AsAtForm(Form):
 
 
 class ChangesForm(Form):
-    start = DateField("From", format=DATE_FORMAT, widget=GovDateInput(), validators=[Given("Enter the first date")])
-    end = DateField("To", format=DATE_FORMAT, widget=GovDateInput(), validators=[Given("Enter the last date")])
+    start = DayMonthYear("From", format=DATE_FORMAT, widget=GovDateInput(), validators=[Given("Enter the first date")])
+    end = DayMonthYear("To", format=DATE_FORMAT, widget=GovDateInput(), validators=[Given("Enter the last date")])
     compare = SubmitField("Show changes", widget=GovSubmitInput())
 
 
@@ -228,14 +244,14 @@ class MeetingForm(FlaskForm):
         widget=GovTextInput(),
         validators=[DataRequired("Enter the meeting's name"), Length(max=SHORT), storable],
     )
-    meeting_date = DateField(
+    meeting_date = DayMonthYear(
         "Date of the meeting",
         description="For example, 18 9 2026.",
         format=DATE_FORMAT,
         widget=GovDateInput(),
         validators=[Given("Enter the date of the meeting"), in_calendar],
     )
-    updates_due = DateField(
+    updates_due = DayMonthYear(
         "Updates due by",
         description="When partners' updates are wanted: on or before the meeting. For example, 4 9 2026.",
         format=DATE_FORMAT,
@@ -266,7 +282,7 @@ class ImportOptionsForm(FlaskForm):
         widget=GovSelect(),
         validators=[Optional()],
     )
-    start_date = DateField(
+    start_date = DayMonthYear(
         "Actions raised on (optional)",
         description="When the plan's actions began. Leave it empty to use the earliest date in the file.",
         format=DATE_FORMAT,
