@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
         limits,
         meetings,
         plans,
+        reports,
         rollups,
         text,
         timetravel,
@@ -47,7 +48,7 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     idempotency.init_app(app)
     access_log.init_app(app)
     app.register_blueprint(health.blp)
-    for module in (plans, actions, rollups, history, audit, timetravel, access_log, meetings, imports):
+    for module in (plans, actions, rollups, history, audit, timetravel, access_log, meetings, imports, reports):
         api.register_blueprint(module.blp)
     import web
 

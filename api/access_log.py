@@ -25,7 +25,7 @@ blp = Blueprint(
     "access_log", __name__, url_prefix="/api/v1", description="Who read which history or time-travel view, and why"
 )
 HEADER = "Accord-Purpose"
-KEPT_PARAMS = ("as_at", "known_at", "from", "to")  # Which view of the past was read; never any text.
+KEPT_PARAMS = ("as_at", "known_at", "from", "to", "since", "format")  # Which view of the past was read; never any text.
 PARAM_MAX = 64
 EXTENSION = "accord.access_log"
 NOTE = (
@@ -45,7 +45,7 @@ def logged(what: str, when: Callable[[], bool] | None = None) -> Callable[[F], F
     URL, its `as_at`/`known_at`/`from`/`to` and the caller's purpose; with `when`, only the calls it approves.
 
     Put it directly above the view method (below flask-smorest's decorators). Labels in use: `history`,
-    `action_as_at`, `plan_status`, `plan_changes`.
+    `action_as_at`, `plan_status`, `plan_changes`, `plan_report`.
     """
 
     def decorate(view: F) -> F:
@@ -130,12 +130,14 @@ class ReaderOut(Schema):
 class AccessOut(Schema):
     at = fields.String(metadata={"format": "date-time"})
     user = fields.Nested(ReaderOut)
-    what = fields.String(metadata={"description": "history, action_as_at, plan_status or plan_changes"})
+    what = fields.String(metadata={"description": "history, action_as_at, plan_status, plan_changes or plan_report"})
     action_id = fields.UUID()
     plan_id = fields.UUID()
     purpose = fields.String(allow_none=True, metadata={"description": f"as given in the {HEADER} header"})
     params = fields.Dict(
-        keys=fields.String(), values=fields.String(), metadata={"description": "as_at, known_at, from, to as given"}
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "as_at, known_at, from, to, since, format as given"},
     )
 
 

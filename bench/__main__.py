@@ -1,11 +1,11 @@
-"""`python -m bench [lag|rebuild ...]`: run the benchmarks and print their figures as JSON lines."""
+"""`python -m bench [lag|rebuild|timetravel|reports ...]`: run the benchmarks and print their figures as JSON lines."""
 
 from __future__ import annotations
 
 import json
 import sys
 
-from bench import imports, lag, pages, rebuild, timetravel
+from bench import imports, lag, pages, rebuild, reports, timetravel
 
 BENCHES = {
     "lag": lag.run,
@@ -13,6 +13,7 @@ BENCHES = {
     "timetravel": timetravel.run,
     "imports": imports.run,
     "pages": pages.run,
+    "reports": reports.run,
 }
 
 

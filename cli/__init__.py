@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cli import importing, plans, projections, reminders, status, users
+from cli import importing, plans, projections, reminders, report, status, users
 from domain.errors import DomainError
 from service.bootstrap import bootstrap
 from service.settings import VAR_DIR, Settings
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_commands(commands)
     reminders.add_commands(commands)
     importing.add_commands(commands)
+    report.add_commands(commands)
 
     demo = commands.add_parser("demo", help="load the demo plan now and print its users' tokens")
     demo.add_argument("--plan", type=Path, default=None, help="a plan in the demo JSON format")

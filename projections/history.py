@@ -228,6 +228,21 @@ class HistoryView(ActionFolding, SqlView):
             found |= {row["action_id"]: row["recorded_at"] for row in rows}
         return found
 
+    def histories(self, action_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """Many actions' items in a few reads (a committee report reads a whole plan's): action id -> its items in
+        recorded order, as `history` gives them; actions without any are left out."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        for chunk in range(0, len(action_ids), 500):
+            ids = {f"id{n}": action_id for n, action_id in enumerate(action_ids[chunk : chunk + 500])}
+            rows = self.fetchall(
+                f"SELECT * FROM {{p}}_items WHERE action_id IN ({', '.join(':' + k for k in ids)})"
+                " ORDER BY action_id, seq",
+                ids,
+            )
+            for row in rows:
+                found.setdefault(row["action_id"], []).append(item_out(row))
+        return found
+
 
 def item_out(row: dict[str, Any]) -> dict[str, Any]:
     item = {
