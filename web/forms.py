@@ -304,3 +304,29 @@ class UploadForm(ImportOptionsForm):
 class PreviewForm(ImportOptionsForm):
     check = SubmitField("Check again", widget=GovSubmitInput())
     confirm = SubmitField("Import the plan", widget=GovSubmitInput())
+
+
+class ReportForm(Form):
+    """The committee report's dates (GET, redirected to the API's as_at, known_at and since)."""
+
+    report_date = DayMonthYear(
+        "Position as at",
+        description="Usually the committee's date. For example, 18 9 2026.",
+        format=DATE_FORMAT,
+        widget=GovDateInput(),
+        validators=[Given("Enter the date of the position"), in_calendar],
+    )
+    known = RadioField(
+        "Show what Accord knew",
+        choices=[("then", "On that day: what the committee was told"), ("now", "Today: including reports made later")],
+        default="then",
+        widget=GovRadioInput(),
+    )
+    since = DayMonthYear(
+        "Mark what changed since (optional)",
+        description="Leave it empty to mark what changed since the plan's previous meeting.",
+        format=DATE_FORMAT,
+        widget=GovDateInput(),
+        validators=[Optional(), in_calendar],
+    )
+    show = SubmitField("Show the report", widget=GovSubmitInput())

@@ -23,7 +23,7 @@ SERVICE: list[tuple[str, str, tuple[str, ...] | None]] = [
 PLAN: list[tuple[str, str]] = [
     ("Board", "web_plans.board"),
     ("What changed", "web_plans.changes"),
-    # ("Committee report", "<report endpoint>"),  # /plans/<plan_id>/report, after merge.
+    ("Committee report", "web_reports.report"),
     ("Meetings", "web_meetings.meetings"),
 ]
 

@@ -255,3 +255,80 @@ def test_home_counts_no_update_since_the_last_committee(pages: System, browser: 
     home = text(browser.get("/").text).split("Actions for Health")[1]
     assert "1.1" in home and "No recent update" in home
     assert "1.0" not in home
+
+
+# The committee report.
+
+
+def test_the_report_page_embeds_the_report_since_the_previous_meeting_with_downloads(
+    pages: System, browser: Any
+) -> None:
+    today = pages.app.today()
+    plan = plan_with_actions(pages.app, 1, agencies=["health"], start=lambda n: today - timedelta(days=100))
+    last = today - timedelta(days=30)
+    pages.app.schedule_meeting(COORDINATOR, plan.plan_id, meeting_date=last, title="Board", updates_due=last)
+    pages.app.post_update(COORDINATOR, plan.action_ids[0], progress="Flags <b>audited</b>", status="in_progress")
+    email, _ = person(pages, "reader", "police")
+    sign_in(browser, email)
+    board = browser.get(f"/plans/{plan.plan_id}").text
+    assert f'href="/plans/{plan.plan_id}/report"' in board
+    page = browser.get(f"/plans/{plan.plan_id}/report")
+    read = text(page.text)
+    assert f"Plan: position as at {long(today)}" in read
+    assert f"Changed since {long(last)}: 1 action" in read  # The previous meeting, by default.
+    assert "Flags <b>audited</b>" in read and "<b>audited" not in page.text
+    links = dict(re.findall(r'href="([^"]+/report/download[^"]*)"[^>]*>(\w+)', page.text))
+    assert sorted(links.values()) == ["CSV", "Excel", "PDF", "Word"]
+    csv_link = next(href for href, name in links.items() if name == "CSV").replace("&amp;", "&")
+    got = browser.get(csv_link)
+    assert got.status_code == 200 and got.headers["Content-Disposition"].startswith("attachment; filename=")
+    assert "Flags <b>audited</b>" in got.get_data(as_text=True)
+    assert browser.get(f"/plans/{plan.plan_id}/report/download?format=exe").status_code == 404
+
+
+def test_the_report_as_at_a_past_date_as_known_then(pages: System, browser: Any, clock: Any) -> None:
+    today = pages.app.today()
+    clock.now -= timedelta(days=100)  # The plan was recorded then...
+    plan = plan_with_actions(pages.app, 1, agencies=["health"])
+    clock.now += timedelta(days=100)  # ...and its update only today.
+    committee = today - timedelta(days=10)
+    pages.app.post_update(COORDINATOR, plan.action_ids[0], progress="Reported late", effective_date=committee)
+    email, _ = person(pages, "reader", "police")
+    sign_in(browser, email)
+    chosen = browser.get(
+        f"/plans/{plan.plan_id}/report?report_date={committee.day}&report_date={committee.month}"
+        f"&report_date={committee.year}&known=then&since=&since=&since="
+    )
+    target = chosen.headers["Location"]
+    assert f"as_at={committee.isoformat()}" in target and "known_at=" in target
+    read = text(browser.get(target).text)
+    assert f"position as at {long(committee)}" in read
+    assert "Reported late" not in read  # Recorded today: the committee could not have been told.
+    later = text(browser.get(f"/plans/{plan.plan_id}/report?as_at={committee.isoformat()}").text)
+    assert "Reported late" in later
+    before = today - timedelta(days=200)
+    unknown = text(
+        browser.get(
+            f"/plans/{plan.plan_id}/report?as_at={before.isoformat()}&known_at={before.isoformat()}T12:00:00%2B00:00"
+        ).text
+    )
+    assert f"Accord did not yet know this plan on {long(before)}" in unknown
+
+
+def test_an_inspector_gives_a_purpose_before_the_report_and_the_read_is_logged(pages: System, browser: Any) -> None:
+    from api import create_app
+    from api.access_log import access_log
+
+    plan = plan_with_actions(pages.app, 1)
+    email, _ = person(pages, "inspector", "lscb")
+    sign_in(browser, email)
+    first = browser.get(f"/plans/{plan.plan_id}/report")
+    assert first.headers["Location"].startswith("/purpose?next=")
+    download = browser.get(f"/plans/{plan.plan_id}/report/download?format=csv")
+    assert download.headers["Location"].startswith("/purpose?next=")
+    form = browser.get(first.headers["Location"])
+    browser.post(first.headers["Location"], data={"csrf_token": csrf(form.text), "purpose": "Ofsted ILACS sample"})
+    assert browser.get(f"/plans/{plan.plan_id}/report").status_code == 200
+    with create_app(system=pages).app_context():
+        reads = [e for e in access_log().entries() if e["what"] == "plan_report"]
+    assert [(r["plan_id"], r["purpose"]) for r in reads] == [(str(plan.plan_id), "Ofsted ILACS sample")]
