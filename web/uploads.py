@@ -7,6 +7,7 @@ its name and type, and the options last chosen for it. A file lives an hour at m
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import shutil
@@ -36,6 +37,9 @@ class Uploads:
 
     def keep(self, user_id: str, data: bytes, filename: str | None, media_type: str | None) -> Upload:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        found = self.folder.stat()
+        if found.st_uid != os.getuid() or found.st_mode & 0o077:  # Another user's folder in a shared /tmp.
+            raise RuntimeError(f"{self.folder} must belong to this user and be private to it (mode 700)")
         self.purge()
         upload = Upload(secrets.token_urlsafe(32), user_id, filename, media_type, time.time())
         place = self.folder / upload.id

@@ -332,3 +332,15 @@ def test_an_inspector_gives_a_purpose_before_the_report_and_the_read_is_logged(p
     with create_app(system=pages).app_context():
         reads = [e for e in access_log().entries() if e["what"] == "plan_report"]
     assert [(r["plan_id"], r["purpose"]) for r in reads] == [(str(plan.plan_id), "Ofsted ILACS sample")]
+
+
+def test_a_plan_file_may_be_larger_than_other_posts_up_to_the_import_limit(pages: System, browser: Any) -> None:
+    email, _ = person(pages, "coordinator", "lscb")
+    sign_in(browser, email)
+    rows = b"".join(b"1,Rec,1.%d,Audit flags,31/03/2027,health,In progress,Begun\n" % n for n in range(3000))
+    big = GOOD.split(b"\n")[0] + b"\n" + rows
+    assert pages.settings.max_body_bytes < len(big) < pages.settings.import_max_bytes
+    assert upload(browser, big).headers["Location"] == "/plans/import/preview"
+    assert "Accord found 1 recommendation, 3000 actions" in text(browser.get("/plans/import/preview").text)
+    too_big = upload(browser, b"x" * (pages.settings.import_max_bytes + 1))
+    assert too_big.status_code == 413 and "What you sent is too large" in text(too_big.text)
