@@ -14,6 +14,7 @@ from api import get_system
 from api.access_log import logged
 from api.auth import principal
 from api.schemas import STRICT_QUERY
+from api.text import Text
 from api.timetravel import AsAtQuery, moments
 from reports import FORMATS, filename, render
 from service.cycles import since_previous_meeting
@@ -32,7 +33,7 @@ class ReportQuery(AsAtQuery):
             " meeting before as_at (none: nothing marked)"
         },
     )
-    format = fields.String(
+    format = Text(
         load_default="html",
         validate=validate.OneOf(list(FORMATS)),
         metadata={"description": "html (default), pdf (A4 landscape), docx (the councils' tables), xlsx, csv"},
