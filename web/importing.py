@@ -72,11 +72,16 @@ def preview() -> Any:
         kept.options = {**chosen(form), "mapping": mapping_chosen(kept), "headings": kept.options.get("headings")}
         store.save(kept)
         if form.confirm.data:
-            result = run(kept, dry_run=False)
+            data = store.claim(kept)
+            if data is None:  # Another click of "Import the plan" is importing it.
+                flash("This plan is already being imported: find it in the plans.")
+                return redirect(url_for("web_plans.plans"))
+            result = run(kept, dry_run=False, data=data)
             if not result["errors"]:
                 store.discard(session.pop(KEPT, None))
                 flash(f"The plan was imported: {counted(result)}.")
                 return redirect(url_for("web_plans.board", plan_id=result["plan_id"]))
+            store.release(kept)
             return page(kept, form, result, refused=True)
         return redirect(url_for("web_imports.preview"))
     if request.method == "GET":
@@ -112,7 +117,7 @@ def field_items(field: str | None) -> list[dict[str, Any]]:
     return [{"value": value, "text": text, "selected": value == (field or IGNORE)} for value, text in FIELD_CHOICES]
 
 
-def run(kept: Upload, *, dry_run: bool) -> dict[str, Any]:
+def run(kept: Upload, *, dry_run: bool, data: bytes | None = None) -> dict[str, Any]:
     """The use case the API calls, on the kept file with the options last chosen."""
     o = kept.options
     options = ImportOptions(
@@ -124,7 +129,7 @@ def run(kept: Upload, *, dry_run: bool) -> dict[str, Any]:
         get_system()
         .app.import_plan(
             me(),
-            uploads().data(kept),
+            uploads().data(kept) if data is None else data,
             media_type=kept.media_type,
             filename=kept.filename,
             options=options,

@@ -19,6 +19,7 @@ from typing import Any
 
 LIFETIME = 60 * 60  # Seconds: long enough to fix a mapping, short enough that nobody's plan lingers.
 ID = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+CLAIMED = ".importing"
 
 
 @dataclass
@@ -69,9 +70,22 @@ class Uploads:
     def data(self, upload: Upload) -> bytes:
         return (self.folder / upload.id / "file").read_bytes()
 
+    def claim(self, upload: Upload) -> bytes | None:
+        """The file, for the one request that may import it (a second click of "Import" gets None)."""
+        try:
+            os.rename(self.folder / upload.id, self.folder / f"{upload.id}{CLAIMED}")
+        except OSError:
+            return None
+        return (self.folder / f"{upload.id}{CLAIMED}" / "file").read_bytes()
+
+    def release(self, upload: Upload) -> None:
+        """Back to the preview, after an import that was refused."""
+        os.rename(self.folder / f"{upload.id}{CLAIMED}", self.folder / upload.id)
+
     def discard(self, upload_id: str | None) -> None:
         if upload_id and ID.match(upload_id):
             shutil.rmtree(self.folder / upload_id, ignore_errors=True)
+            shutil.rmtree(self.folder / f"{upload_id}{CLAIMED}", ignore_errors=True)
 
     def purge(self) -> None:
         """Forget every file older than its lifetime."""

@@ -38,3 +38,16 @@ def test_a_folder_others_can_read_is_refused(tmp_path: Path) -> None:
     os.chmod(tmp_path / "uploads", 0o777)
     with pytest.raises(RuntimeError, match="private"):
         Uploads(tmp_path / "uploads").keep("ann", b"plan", None, None)
+
+
+def test_only_one_request_may_claim_a_file_for_importing(tmp_path: Path) -> None:
+    store = Uploads(tmp_path / "uploads")
+    kept = store.keep("ann", b"plan", None, None)
+    assert store.claim(kept) == b"plan"
+    assert store.claim(kept) is None  # A second click of "Import the plan".
+    assert store.find(kept.id, "ann") is None
+    store.release(kept)  # The import was refused: back to the preview.
+    assert store.find(kept.id, "ann") is not None
+    store.claim(kept)
+    store.discard(kept.id)
+    assert list((tmp_path / "uploads").iterdir()) == []
