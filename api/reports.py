@@ -8,14 +8,14 @@ from uuid import UUID
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
+from marshmallow import validate
 
 from api import get_system
 from api.access_log import logged
 from api.auth import principal
 from api.schemas import STRICT_QUERY
 from api.text import Text
-from api.timetravel import AsAtQuery, moments
+from api.timetravel import AsAtQuery, day_field, moments
 from reports import FORMATS, filename, render
 from service.cycles import since_previous_meeting
 from service.reports import committee_report
@@ -26,12 +26,10 @@ BINARY = {"type": "string", "format": "binary"}
 
 
 class ReportQuery(AsAtQuery):
-    since = fields.Date(
+    since = day_field(
+        "mark each action changed since this day, and say what; default: the plan's previous meeting before as_at"
+        " (none: nothing marked)",
         load_default=None,
-        metadata={
-            "description": "mark each action changed since this day, and say what; default: the plan's previous"
-            " meeting before as_at (none: nothing marked)"
-        },
     )
     format = Text(
         load_default="html",

@@ -12,29 +12,14 @@ from marshmallow import ValidationError, fields, validate
 from webargs.core import is_json
 
 from api.errors import problem
+from service.text import unstorable
 
-# C0 controls but tab, newline and carriage return (PostgreSQL text cannot hold NUL; the others are never text a
-# person typed), and lone surrogates (not Unicode: no encoder will write them). Emoji, right-to-left marks,
-# zero-width characters, Welsh and markup are ordinary text and pass untouched.
-CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-SURROGATES = re.compile(r"[\ud800-\udfff]")
-# For the OpenAPI document, so that clients (and schemathesis) know what is refused.
+# For the OpenAPI document, so that clients (and schemathesis) know what is refused (service/text.py's rule).
 PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f]*$"
-CONTROL_MESSAGE = "must not contain NUL or other control characters (tab, newline and carriage return are allowed)"
-SURROGATE_MESSAGE = "must be valid Unicode: it contains a lone surrogate"
 MAX_DEPTH = 16  # The deepest body Accord takes is 3 (an update's evidence); Python's parser recurses ~1,000 deep.
 # A string (to its closing quote, or the end of an unterminated one: so no match is retried, and a scan is linear)
 # or a bracket.
 TOKEN = re.compile(rb'"(?:[^"\\]+|\\.)*"?|[\[\]{}]', re.DOTALL)
-
-
-def unstorable(text: str) -> str | None:
-    """Why `text` cannot be stored, or None when it can."""
-    if SURROGATES.search(text):
-        return SURROGATE_MESSAGE
-    if CONTROLS.search(text):
-        return CONTROL_MESSAGE
-    return None
 
 
 def storable(text: str) -> None:

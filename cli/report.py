@@ -1,4 +1,4 @@
-"""`accord report PLAN_ID --as-at DATE [--known-at INSTANT] [--since DATE] --format FMT -o FILE`: the committee
+"""`accord report PLAN --as-at DATE [--known-at INSTANT] [--since DATE] --format FMT -o FILE`: the committee
 report, written to a file, with its audit head printed so that it can be checked later."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cli.status import day, end_of_day, known_at, plan_id
+from cli.plans import find_plan
+from cli.status import day, end_of_day, known_at
 from domain.principals import Principal
 from reports import FORMATS, render
 from service.access_log import AccessLog
@@ -43,7 +44,9 @@ def add_commands(commands: Any) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("plan", type=plan_id, metavar="PLAN_ID", help="the plan's id (a UUID)")
+    parser.add_argument(
+        "plan", metavar="PLAN", help="the plan's number in `accord plans list`, the start of its title, or its id"
+    )
     parser.add_argument("--as-at", type=day, required=True, metavar="DATE", help="the day to report on, YYYY-MM-DD")
     parser.add_argument("--known-at", type=known_at, default=None, metavar="INSTANT", help="default: now")
     parser.add_argument(
@@ -66,12 +69,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     reader = Principal(f"cli:{getpass.getuser()}", args.by or getpass.getuser(), args.agency, "coordinator")
     bar = Bar(args.format) if sys.stderr.isatty() else None
     try:
+        plan = find_plan(system.current.list_plans(system.app.today()), args.plan)
         known: datetime = args.known_at or system.app.clock()
         if not isinstance(known, datetime):
             known = end_of_day(known, ZoneInfo(settings.timezone))
         report = committee_report(
             system,
-            args.plan,
+            plan,
             as_at=args.as_at,
             known_at=known,
             since=args.since,
@@ -82,7 +86,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         AccessLog(system.app.factory, clock=system.app.clock).record(
             reader.as_actor(),
             "plan_report",
-            plan_id=args.plan,
+            plan_id=plan,
             purpose=args.purpose,
             params={"as_at": args.as_at.isoformat(), "known_at": known.isoformat(), "format": args.format}
             | ({"since": report.since.isoformat()} if report.since else {}),

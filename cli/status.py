@@ -8,7 +8,6 @@ import shutil
 import sys
 from datetime import date, datetime, time
 from typing import Any
-from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from cli.plans import find_plan
@@ -65,13 +64,6 @@ def add_commands(commands: Any) -> None:
 
 
 # Arguments: argparse reports a bad one on stderr, with the usage, and exits 2.
-
-
-def plan_id(text: str) -> str:
-    try:
-        return str(UUID(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a plan id (a UUID), not {text!r}") from None
 
 
 def day(text: str) -> date:

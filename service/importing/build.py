@@ -9,15 +9,18 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
+from openpyxl.utils import get_column_letter
+
 from domain.action import Action
 from domain.errors import DomainError
 from domain.plan import STATUTORY_REQUIREMENT, Plan
 from domain.principals import Principal
 from service.importing import cells
-from service.importing.files import FileRefused, file_format, read
+from service.importing.files import MERGED, FileRefused, PlanFile, file_format, read
 from service.importing.mapping import check_override
 from service.importing.model import PREVIEW, ActionDraft, ImportOptions, ImportResult, Progress, UpdateDraft
 from service.importing.rows import ActionRow, Problem, Rec, parse_tables
+from service.text import unstorable
 
 if TYPE_CHECKING:
     from service.app import Accord
@@ -45,6 +48,7 @@ class Importer:
         except FileRefused as refused:
             self.error(str(refused))
             return self.finish()
+        self.check_text(found)
         override = self.override()
         parsed = parse_tables(found.tables, override)
         self.result.mapping, self.result.warnings = parsed.mapping, [*found.warnings, *parsed.warnings]
@@ -64,6 +68,16 @@ class Importer:
         self.progress("saving", 1, 1)
         self.app.after_save(self.result.position)
         return self.finish()
+
+    def check_text(self, found: PlanFile) -> None:
+        """Every cell the store could not keep (a NUL, another control character, a lone surrogate), by row and
+        column: refused like the API's text, so that nothing imported can stop a read model."""
+        for table in found.tables:
+            for row, values in table.rows:
+                for column, value in enumerate(values, start=1):
+                    why = unstorable(value) if isinstance(value, str) and value != MERGED else None
+                    if why:
+                        self.problems.append(Problem(f"the cell {why}", row, get_column_letter(column), table.name))
 
     def finish(self) -> ImportResult:
         self.result.errors = [p.as_dict() for p in self.problems]

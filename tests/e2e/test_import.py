@@ -456,3 +456,21 @@ def test_a_table_continued_in_a_second_table_with_its_header_repeated(client: An
         ("1", "That partners share reports", ["Agree a protocol", "Audit sharing", "Report to the board"]),
         ("2", "That training continues", ["Run courses"]),
     ]
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+def test_a_cell_the_store_cannot_keep_is_refused_by_row_and_column_and_nothing_is_written(
+    client: Any, coordinator: Any, system: Any
+) -> None:
+    """As the API refuses such text: a NUL would stop PostgreSQL's read models. (Only CSV can carry one: XML, and so
+    xlsx and docx, holds no control characters, and a lone surrogate is not UTF-8.)"""
+    csv_file = b"Action,What we will do,Lead agency,Update\n1.1,Audit,health,nul\x00here\n1.2,Review,police,ok\n"
+    before = event_count(system)
+    body = assert_problem(post_file(client, coordinator, csv_file, "text/csv", title="t", source="s"), 422)
+    assert [(e["row"], e["column"]) for e in body["errors"]] == [(2, "D")], body["errors"]
+    assert "control characters" in body["errors"][0]["message"]
+    assert event_count(system) == before
+    fine = "Action,What we will do,Lead agency,Update\n1.1,Audit,health,Tab\tand Welsh: ŵ 👍\n".encode()
+    plan = imported(client, coordinator, fine, "text/csv", title="t", source="s")
+    [action] = actions_of(plan).values()
+    assert action["last_update"]["text"] == "Tab\tand Welsh: ŵ 👍"

@@ -14,6 +14,7 @@ import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import docx
 import openpyxl
@@ -386,12 +387,14 @@ def test_bad_report_requests_are_problems(scenario: Scenario, played: dict[str, 
 
 
 def test_text_with_control_characters_or_markup_prints_as_text(client: Any, users: Any, system: Any) -> None:
-    """An update may hold characters Word and Excel cannot (a vertical tab pasted from a form): shown without them.
-    And text is text: markup in an update is shown, never obeyed."""
+    """A stored update may hold characters Word and Excel cannot (a vertical tab pasted from a form, recorded
+    before the API refused such text: stored events are forever): shown without them. And text is text: markup
+    in an update is shown, never obeyed."""
     coordinator, health = users.headers("coordinator", "lscb"), users.headers("editor", "health")
     plan_id, _, action_id = plan_with_action(client, coordinator)
-    posted = client.post(f"/api/v1/actions/{action_id}/updates", json={"progress": "Audit\x0bdone"}, headers=health)
-    assert posted.status_code == 201
+    refused = client.post(f"/api/v1/actions/{action_id}/updates", json={"progress": "Audit\x0bdone"}, headers=health)
+    assert_problem(refused, 422)
+    system.app.post_update(COORDINATOR, UUID(action_id), progress="Audit\x0bdone")  # As stored before the edge.
     path = f"/api/v1/plans/{plan_id}/report"
     shown, _ = read_xlsx(client.get(path, query_string={"format": "xlsx"}, headers=coordinator).data)
     assert shown["2.1"][3] == "Auditdone"
