@@ -1,4 +1,13 @@
 # Accord: the HTTP API by default; the same image runs the RQ worker (`accord worker`, see docker-compose.yml).
+
+# The pages' assets (GOV.UK Frontend, MOJ Frontend) from the npm registry, by the Makefile's own rule (npm ci, then
+# the copy into web/static/); node's full image has make.
+FROM node:20-bookworm AS assets
+WORKDIR /build
+COPY Makefile package.json package-lock.json ./
+COPY web/frontend web/frontend
+RUN make web/static/.built
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -17,6 +26,7 @@ RUN apt-get update \
 
 # Install the project (runtime dependencies only, no dev extras) into site-packages, then drop the sources.
 COPY . /src
+COPY --from=assets /build/web/static /src/web/static
 RUN pip install --no-cache-dir /src && rm -rf /src
 
 # The working directory holds var/ (SQLite fallback, demo tokens), so it belongs to the runtime user.

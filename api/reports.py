@@ -17,6 +17,7 @@ from api.schemas import STRICT_QUERY
 from api.text import Text
 from api.timetravel import AsAtQuery, day_field, moments
 from reports import FORMATS, filename, render
+from service.cycles import since_previous_meeting
 from service.reports import committee_report
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Committee reports")
@@ -26,7 +27,9 @@ BINARY = {"type": "string", "format": "binary"}
 
 class ReportQuery(AsAtQuery):
     since = day_field(
-        "mark each action changed since this day (the last report's date), and say what", load_default=None
+        "mark each action changed since this day, and say what; default: the plan's previous meeting before as_at"
+        " (none: nothing marked)",
+        load_default=None,
     )
     format = Text(
         load_default="html",
@@ -61,8 +64,15 @@ class PlanReport(MethodView):
     def get(self, query: dict[str, Any], plan_id: UUID) -> Any:
         """The committee report: summary, recommendations, each action as it stood, what changed since `since`."""
         as_at, known_at = moments(query)
+        system = get_system()
         report = committee_report(
-            get_system(), str(plan_id), as_at=as_at, known_at=known_at, since=query["since"], reader=principal()
+            system,
+            str(plan_id),
+            as_at=as_at,
+            known_at=known_at,
+            since=query["since"],
+            default_since=since_previous_meeting(system.projections),
+            reader=principal(),
         )
         fmt = query["format"]
         headers = {HEAD_HEADER: report.proof.head}

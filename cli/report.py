@@ -18,6 +18,7 @@ from domain.principals import Principal
 from reports import FORMATS, render
 from service.access_log import AccessLog
 from service.bootstrap import bootstrap
+from service.cycles import since_previous_meeting
 from service.reports import committee_report
 from service.settings import Settings
 
@@ -48,7 +49,13 @@ def add_commands(commands: Any) -> None:
     )
     parser.add_argument("--as-at", type=day, required=True, metavar="DATE", help="the day to report on, YYYY-MM-DD")
     parser.add_argument("--known-at", type=known_at, default=None, metavar="INSTANT", help="default: now")
-    parser.add_argument("--since", type=day, default=None, metavar="DATE", help="mark what changed since this day")
+    parser.add_argument(
+        "--since",
+        type=day,
+        default=None,
+        metavar="DATE",
+        help="mark what changed since this day (default: the plan's previous meeting before --as-at)",
+    )
     parser.add_argument("--format", choices=list(FORMATS), required=True, help="the file's format")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="where to write it")
     parser.add_argument("--by", default=None, metavar="NAME", help="who generates it (default: your login name)")
@@ -67,7 +74,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if not isinstance(known, datetime):
             known = end_of_day(known, ZoneInfo(settings.timezone))
         report = committee_report(
-            system, plan, as_at=args.as_at, known_at=known, since=args.since, reader=reader, progress=bar
+            system,
+            plan,
+            as_at=args.as_at,
+            known_at=known,
+            since=args.since,
+            default_since=since_previous_meeting(system.projections),
+            reader=reader,
+            progress=bar,
         )
         AccessLog(system.app.factory, clock=system.app.clock).record(
             reader.as_actor(),
@@ -75,7 +89,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             plan_id=plan,
             purpose=args.purpose,
             params={"as_at": args.as_at.isoformat(), "known_at": known.isoformat(), "format": args.format}
-            | ({"since": args.since.isoformat()} if args.since else {}),
+            | ({"since": report.since.isoformat()} if report.since else {}),
         )
     finally:
         system.close()

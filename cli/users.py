@@ -10,6 +10,8 @@ from uuid import UUID
 
 from domain.principals import ROLES
 from service.bootstrap import bootstrap
+from service.invitations import send_invitation
+from service.mail import error_name
 from service.settings import Settings
 
 
@@ -31,7 +33,9 @@ def add_commands(commands: Any) -> None:
     add_parser.add_argument("--email", default=None, help="where reminders and digests go (optional, unique)")
     add_parser.set_defaults(func=add)
     invite_parser = sub.add_parser(
-        "invite", help="create a person who signs in to the pages; print a one-time link (72 hours) on the last line"
+        "invite",
+        help="create a person who signs in to the pages; email them a one-time link (72 hours) by ACCORD_SMTP_URL"
+        " or into the outbox folder, and print it on the last line",
     )
     invite_parser.add_argument("--name", required=True)
     invite_parser.add_argument("--email", required=True, help="what the person signs in with (unique)")
@@ -64,10 +68,20 @@ def invite(args: argparse.Namespace, settings: Settings) -> None:
     system = bootstrap(settings)
     try:
         user_id, token = system.app.invite_user(name=args.name, email=args.email, agency=args.agency, role=args.role)
+        now = system.app.clock()
     finally:
         system.close()
-    print(f"user {user_id} ({args.role}, {args.agency}); send them this link (one use, 72 hours):", file=sys.stderr)
-    print(f"{settings.pages_url}/invitations/{token}")
+    link = f"{settings.pages_url}/invitations/{token}"
+    print(f"user {user_id} ({args.role}, {args.agency}): invited, one use, 72 hours", file=sys.stderr)
+    try:
+        who = {"name": args.name, "email": args.email, "agency": args.agency, "role": args.role}
+        send_invitation(settings, **who, link=link, now=now)
+    except Exception as error:  # The link below still works: the operator sends it another way.
+        print(f"the invitation email could not be sent ({error_name(error)}): send them the link", file=sys.stderr)
+    else:
+        where = "by SMTP" if settings.smtp_url else f"to {settings.outbox_dir}/"
+        print(f"the invitation email was sent {where}; the link:", file=sys.stderr)
+    print(link)
 
 
 def list_users(args: argparse.Namespace, settings: Settings) -> None:

@@ -6,6 +6,7 @@ Queries only: they take ids and dates and return plain data for the API, the pag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, tzinfo
 from typing import Any
 
@@ -22,6 +23,17 @@ def previous_meeting(projections: Any, plan_id: str, on: date) -> dict[str, Any]
     """The plan's last meeting before `on` (a report's default `since` is its date), or None."""
     before = [m for m in meetings(projections, plan_id) if m["date"] < on.isoformat()]
     return before[-1] if before else None
+
+
+def since_previous_meeting(projections: Any) -> Callable[[str, date], date | None]:
+    """A report's default `since` (service.reports' DefaultSince): the date of the plan's last meeting before the
+    report's as-at date, or None."""
+
+    def default(plan_id: str, as_at: date) -> date | None:
+        previous = previous_meeting(projections, plan_id, as_at)
+        return date.fromisoformat(previous["date"]) if previous else None
+
+    return default
 
 
 def next_meeting(projections: Any, plan_id: str, on: date) -> dict[str, Any] | None:

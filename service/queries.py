@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 from domain.errors import NotFound
 from domain.timeline import CLOSED
 from projections.rollups import PLAN, summarise
+from service.cycles import chase_list, previous_meeting
 
 if TYPE_CHECKING:
     from service.bootstrap import System
 
 SHOWN = ("status", "rag", "due_date", "due_label", "lead_agency", "lead_person", "last_update")
 DUE_SOON_DAYS = 30
-QUIET_DAYS = 90  # "No recent update" until committee dates are recorded: then, none since the last committee.
+QUIET_DAYS = 90  # "No recent update" for a plan with no meeting yet; with one, none since the last committee.
 
 
 def plan_summaries(system: System, plan_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -133,9 +134,11 @@ def filter_actions(
 
 
 def needing_attention(system: System, agency: str) -> list[dict[str, Any]]:
-    """The agency's open actions that need it: overdue, due within 30 days, or no update for 90 days; each with
-    the reasons why, most pressing first."""
+    """The agency's open actions that need it: overdue, due within 30 days, or no update recorded since its plan's
+    last committee (the chase list's rule; for a plan with no meeting yet, none for 90 days); each with the reasons
+    why, most pressing first."""
     today = system.app.today()
+    behind = chased(system, agency, today)
     found = []
     for action in system.current.agency_actions(agency, today):
         if action["status"] in CLOSED:
@@ -147,8 +150,32 @@ def needing_attention(system: System, agency: str) -> list[dict[str, Any]]:
         elif due is not None and due <= today + timedelta(days=DUE_SOON_DAYS):
             reasons.append("due_soon")
         last = action["last_update"]
-        if last is None or date.fromisoformat(last["effective_date"]) < today - timedelta(days=QUIET_DAYS):
+        if action["plan_id"] in behind:
+            quiet = action["id"] in behind[action["plan_id"]]
+        else:
+            quiet = last is None or date.fromisoformat(last["effective_date"]) < today - timedelta(days=QUIET_DAYS)
+        if quiet:
             reasons.append("quiet")
         if reasons:
             found.append({**action, "reasons": reasons})
     return sorted(found, key=lambda a: ("overdue" not in a["reasons"], a["due_date"] or "9999", a["number"]))
+
+
+def chased(system: System, agency: str, today: date) -> dict[str, set[str]]:
+    """For each plan that has had a meeting: the ids of the agency's actions on its chase list (no update recorded
+    since that meeting)."""
+    behind: dict[str, set[str]] = {}
+    for plan in system.current.list_plans(today):
+        if previous_meeting(system.projections, plan["id"], today) is None:
+            continue
+        entries = chase_list(system.projections, plan["id"], today, system.app.zone)
+        behind[plan["id"]] = {a["id"] for e in entries if e["agency"] == agency for a in e["actions"]}
+    return behind
+
+
+def user(system: System, user_id: str) -> dict[str, Any]:
+    """The user's id, name, agency, role, email (or None) and whether they get the weekly digest."""
+    for found in system.app.list_users():
+        if str(found["id"]) == user_id:
+            return found
+    raise NotFound("no such user")

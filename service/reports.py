@@ -28,8 +28,8 @@ TEMPORAL, CURRENT, HISTORY = "temporal", "current_status", "history"
 COMPARED = ("status", "rag", "due_date", "lead_agency", "lead_person")
 SLUG_MAX = 60
 
-# Where the default `since` comes from when none is given: (plan_id, as_at) -> a date or None. Meetings will
-# plug in "the previous meeting's date" here; until then a report without `since` marks no changes.
+# Where the default `since` comes from when none is given: (plan_id, as_at) -> a date or None. The API, the CLI
+# and the page pass service.cycles.since_previous_meeting: the previous meeting's date.
 DefaultSince = Callable[[str, date], "date | None"]
 
 

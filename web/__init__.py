@@ -25,7 +25,7 @@ csrf = CSRFProtect()
 
 def init_app(app: Flask) -> None:
     from api.access_log import record_read
-    from web import access, actions, auth, plans
+    from web import access, account, actions, auth, importing, meetings, plans, reports
 
     settings = get_system(app).settings
     app.config.update(
@@ -56,8 +56,9 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     WTFormsHelpers(app)
     app.before_request(make_nonce)  # Before signing in is checked: a redirect's page needs its nonce too.
+    importing.init_app(app)  # Before the CSRF check reads the form: a plan file's own size limit.
     auth.init_app(app)
-    for module in (auth, plans, actions, access):
+    for module in (auth, plans, actions, access, importing, meetings, account, reports):
         app.register_blueprint(module.bp)
     app.add_url_rule("/assets/<path:filename>", "assets", serve_asset)
     app.after_request(secure_headers)

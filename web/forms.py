@@ -6,8 +6,10 @@ Forms that write are FlaskForms (a CSRF token each); the filters and the date ch
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
+    GovFileInput,
     GovPasswordInput,
     GovRadioInput,
     GovSelect,
@@ -26,8 +28,10 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import URL, DataRequired, EqualTo, InputRequired, Length, Optional
+from wtforms.validators import URL, DataRequired, EqualTo, InputRequired, Length, Optional, ValidationError
 
+from api.schemas import LAST_DAY
+from api.text import unstorable
 from domain.timeline import RAGS, STATUSES
 from service.access_log import PURPOSE_MAX
 from service.credentials import PASSWORD_MIN
@@ -44,6 +48,22 @@ class Given(InputRequired):
 
 
 DATE_FORMAT = "%d %m %Y"  # Day, month and year, as the three boxes of GOV.UK's date input send them.
+
+
+class DayMonthYear(DateField):
+    """A date from GOV.UK's three boxes; a post without all three (not from the page) is an empty or wrong date,
+    never a page that cannot be drawn."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if len(valuelist) == 3:
+            super().process_formdata(valuelist)
+            return
+        self.raw_data = ["", "", ""]
+        self.data = None
+        if any(valuelist):
+            raise ValueError(self.gettext("Not a valid date value."))
+
+
 LONG = 20_000
 SHORT = 500
 
@@ -118,7 +138,7 @@ class UpdateForm(FlaskForm):
         widget=GovRadioInput(),
         validators=[Optional()],
     )
-    due_date = DateField(
+    due_date = DayMonthYear(
         "Revised due date",
         description="Only if the due date changes. For example, 31 3 2027.",
         format=DATE_FORMAT,
@@ -147,7 +167,7 @@ class UpdateForm(FlaskForm):
         widget=GovTextInput(),
         validators=[Optional(), URL(message="Enter a link starting https://"), Length(max=2000)],
     )
-    effective_date = DateField(
+    effective_date = DayMonthYear(
         "When did this take effect?",
         description="For example, 27 3 2026. Today, unless you are reporting something that happened earlier.",
         format=DATE_FORMAT,
@@ -181,7 +201,7 @@ class FilterForm(Form):
 class AsAtForm(Form):
     """The date chooser: the plan as reported to the committee on a date (GET, redirected to as_at/known_at)."""
 
-    committee_date = DateField(
+    committee_date = DayMonthYear(
         "As reported to the committee on",
         description="For example, 18 9 2026.",
         format=DATE_FORMAT,
@@ -198,6 +218,115 @@ class AsAtForm(Form):
 
 
 class ChangesForm(Form):
-    start = DateField("From", format=DATE_FORMAT, widget=GovDateInput(), validators=[Given("Enter the first date")])
-    end = DateField("To", format=DATE_FORMAT, widget=GovDateInput(), validators=[Given("Enter the last date")])
+    start = DayMonthYear("From", format=DATE_FORMAT, widget=GovDateInput(), validators=[Given("Enter the first date")])
+    end = DayMonthYear("To", format=DATE_FORMAT, widget=GovDateInput(), validators=[Given("Enter the last date")])
     compare = SubmitField("Show changes", widget=GovSubmitInput())
+
+
+def in_calendar(form: Form, field: DateField) -> None:
+    """A date Accord can store (as the API's UP_TO_LAST_DAY)."""
+    if field.data is not None and field.data > LAST_DAY:
+        raise ValidationError(f"{field.label.text} must be on or before {LAST_DAY.strftime('%-d %B %Y')}")
+
+
+def storable(form: Form, field: StringField) -> None:
+    """Only text both stores can keep (as the API's Text fields)."""
+    if field.data and (why := unstorable(field.data)):
+        raise ValidationError(f"{field.label.text} {why}")
+
+
+class MeetingForm(FlaskForm):
+    """A committee or board meeting (coordinators); `key` makes a second submit write nothing."""
+
+    title = StringField(
+        "Meeting",
+        description="For example, Children and Young People Select Committee.",
+        widget=GovTextInput(),
+        validators=[DataRequired("Enter the meeting's name"), Length(max=SHORT), storable],
+    )
+    meeting_date = DayMonthYear(
+        "Date of the meeting",
+        description="For example, 18 9 2026.",
+        format=DATE_FORMAT,
+        widget=GovDateInput(),
+        validators=[Given("Enter the date of the meeting"), in_calendar],
+    )
+    updates_due = DayMonthYear(
+        "Updates due by",
+        description="When partners' updates are wanted: on or before the meeting. For example, 4 9 2026.",
+        format=DATE_FORMAT,
+        widget=GovDateInput(),
+        validators=[Given("Enter the date updates are due by"), in_calendar],
+    )
+    key = HiddenField()
+    submit = SubmitField("Add meeting", widget=GovSubmitInput())
+
+
+class DigestsForm(FlaskForm):
+    digests = RadioField(
+        "Do you want the weekly digest email?",
+        description="On Monday mornings: your agency's overdue actions and those due within 30 days.",
+        choices=[("on", "Yes"), ("off", "No")],
+        widget=GovRadioInput(),
+        validators=[InputRequired("Select yes if you want the weekly digest email")],
+    )
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+class ImportOptionsForm(FlaskForm):
+    """The options of a plan import; the preview step adds a choice of field per heading (web.importing)."""
+
+    default_lead_agency = SelectField(
+        "Lead agency, where the file does not say",
+        description="Rows whose lead agency is not in a column of the file are led by this agency.",
+        widget=GovSelect(),
+        validators=[Optional()],
+    )
+    start_date = DayMonthYear(
+        "Actions raised on (optional)",
+        description="When the plan's actions began. Leave it empty to use the earliest date in the file.",
+        format=DATE_FORMAT,
+        widget=GovDateInput(),
+        validators=[Optional(), in_calendar],
+    )
+
+
+class UploadForm(ImportOptionsForm):
+    file = FileField(
+        "Plan file",
+        description="An Excel workbook (.xlsx), a CSV file or a Word document (.docx) with the plan in tables.",
+        widget=GovFileInput(),
+        validators=[FileRequired("Select a plan file")],
+    )
+    submit = SubmitField("Upload and check", widget=GovSubmitInput())
+
+
+class PreviewForm(ImportOptionsForm):
+    check = SubmitField("Check again", widget=GovSubmitInput())
+    confirm = SubmitField("Import the plan", widget=GovSubmitInput())
+
+
+class ReportForm(Form):
+    """The committee report's dates (GET, redirected to the API's as_at, known_at and since)."""
+
+    report_date = DayMonthYear(
+        "Position as at",
+        description="Usually the committee's date. For example, 18 9 2026.",
+        format=DATE_FORMAT,
+        widget=GovDateInput(),
+        validators=[Given("Enter the date of the position"), in_calendar],
+    )
+    known = RadioField(
+        "Show what Accord knew",
+        choices=[("then", "On that day: what the committee was told"), ("now", "Today: including reports made later")],
+        default="then",
+        widget=GovRadioInput(),
+    )
+    since = DayMonthYear(
+        "Mark what changed since (optional)",
+        description="Leave it empty to mark what changed since the plan's previous meeting.",
+        format=DATE_FORMAT,
+        widget=GovDateInput(),
+        validators=[Optional(), in_calendar],
+    )
+    show = SubmitField("Show the report", widget=GovSubmitInput())

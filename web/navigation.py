@@ -1,8 +1,7 @@
 """Where the pages link to one another: the service navigation and each plan's own pages.
 
-Pages built elsewhere join by adding a line here (a link is shown only when its endpoint is registered):
-the committee report (`/plans/<plan_id>/report`), the plan's meetings (`/plans/<plan_id>/meetings`) and
-uploading a plan (`/plans/import`, coordinators).
+Pages join by adding a line here (a link is shown only when its endpoint is registered). The signed-in person's
+name in the header links to their account page.
 """
 
 from __future__ import annotations
@@ -17,15 +16,15 @@ from domain.principals import COORDINATOR, INSPECTOR
 SERVICE: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("Home", "web_plans.home", None),
     ("Plans", "web_plans.plans", None),
-    # ("Upload a plan", "<import endpoint>", (COORDINATOR,)),  # /plans/import, after merge.
+    ("Upload a plan", "web_imports.upload", (COORDINATOR,)),
     ("Access log", "web_access.log", (COORDINATOR, INSPECTOR)),
 ]
 # (text, endpoint taking plan_id)
 PLAN: list[tuple[str, str]] = [
     ("Board", "web_plans.board"),
     ("What changed", "web_plans.changes"),
-    # ("Committee report", "<report endpoint>"),  # /plans/<plan_id>/report, after merge.
-    # ("Meetings", "<meetings endpoint>"),  # /plans/<plan_id>/meetings, after merge.
+    ("Committee report", "web_reports.report"),
+    ("Meetings", "web_meetings.meetings"),
 ]
 
 

@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.browser import axe_violations, chromium, served, sign_in
+from tests.plan_files import shropshire_docx
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def demo_people(directory: Path) -> dict[str, str]:
@@ -63,6 +66,35 @@ def main(folder: Path) -> None:
         inspector.get_by_role("button", name="Continue").click()
         inspector.get_by_role("link", name="Access log").click()
         shoot(inspector, folder, "8-access-log")
+        coordinator = b.new_context(viewport={"width": 1440, "height": 1100}).new_page()
+        sign_in(coordinator, server.base, people["COORDINATOR_EMAIL"], people["COORDINATOR_PASSWORD"])
+        coordinator_pages(coordinator, folder, board)
+
+
+def coordinator_pages(page: Any, folder: Path, board: str) -> None:
+    """Uploading Shropshire's plan as its Word table, a meeting and its chase list, the report, the account."""
+    page.get_by_role("link", name="Upload a plan").click()
+    page.get_by_label("Plan file").set_input_files(
+        files=[{"name": "shropshire-2011.docx", "mimeType": DOCX, "buffer": shropshire_docx()}]
+    )
+    page.get_by_role("button", name="Upload and check").click()
+    shoot(page, folder, "9-upload-preview-errors", whole=False)
+    page.get_by_label("Lead agency, where the file does not say").select_option("lscb")
+    page.get_by_role("button", name="Check again").click()
+    shoot(page, folder, "10-upload-preview-rows")
+    page.goto(board)
+    page.get_by_role("link", name="Meetings").click()
+    page.get_by_label("Meeting", exact=True).fill("Children and Young People Select Committee")
+    for group, day in (("Date of the meeting", 30), ("Updates due by", 20)):
+        when = date.today() + timedelta(days=day)
+        for box, value in (("Day", when.day), ("Month", when.month), ("Year", when.year)):
+            page.get_by_role("group", name=group).get_by_label(box, exact=True).fill(str(value))
+    page.get_by_role("button", name="Add meeting").click()
+    shoot(page, folder, "11-meetings-chase-list", whole=False)
+    page.get_by_role("link", name="Committee report").click()
+    shoot(page, folder, "12-committee-report-page", whole=False)
+    page.get_by_role("link", name="your account").click()
+    shoot(page, folder, "13-account")
 
 
 if __name__ == "__main__":

@@ -309,6 +309,56 @@ def test_a_coordinators_tour_of_every_page_finds_no_accessibility_violations(sto
     accessible(page)
 
 
+PLAN_FILE = (
+    b"Recommendation,Recommendation text,Action,What we will do,By when,Lead agency,Status,Update\n"
+    b"1,Improve the flagging of children,1.1,Audit flags,31/03/2027,health,In progress,Audit begun\n"
+    b"1,Improve the flagging of children,1.2,Train staff,End of April 2027,,In progress,\n"
+)
+
+
+def fill_date(page: Any, group: str, day: date) -> None:
+    for box, value in (("Day", day.day), ("Month", day.month), ("Year", day.year)):
+        page.get_by_role("group", name=group).get_by_label(box, exact=True).fill(str(value))
+
+
+def test_a_coordinator_uploads_a_plan_adds_a_meeting_and_reads_the_report(story: Story, page: Any) -> None:
+    sign_in(page, story.server.base, "cora@lscb.example")
+    page.get_by_role("link", name="Upload a plan").click()
+    accessible(page)
+    page.get_by_label("Plan file").set_input_files(
+        files=[{"name": "flagging.csv", "mimeType": "text/csv", "buffer": PLAN_FILE}]
+    )
+    page.get_by_role("button", name="Upload and check").click()
+    assert "No lead agency" in page.locator("#file-errors").inner_text()
+    accessible(page)
+    page.get_by_label("Lead agency, where the file does not say").select_option("police")
+    page.get_by_role("button", name="Check again").click()
+    assert "Train staff" in page.locator("table", has_text="as they will be stored").inner_text()
+    accessible(page)
+    page.get_by_role("button", name="Import the plan").click()
+    assert "The plan was imported" in page.inner_text("main")
+
+    page.get_by_role("link", name="Meetings").click()
+    page.get_by_role("button", name="Add meeting").click()
+    assert "Enter the meeting's name" in page.locator(".govuk-error-summary").inner_text()
+    accessible(page)
+    page.get_by_label("Meeting", exact=True).fill("Select Committee")
+    fill_date(page, "Date of the meeting", TODAY + timedelta(days=30))
+    fill_date(page, "Updates due by", TODAY + timedelta(days=20))
+    page.get_by_role("button", name="Add meeting").click()
+    chase = page.locator("table", has_text="Actions to update").inner_text()
+    assert "Health" in chase and "Police" in chase
+    accessible(page)
+
+    page.get_by_role("link", name="Committee report").click()
+    assert "position as at" in page.locator(".accord-report h1").inner_text()
+    assert page.get_by_role("link", name="PDF file of this report").count() == 1
+    accessible(page)
+    page.get_by_role("link", name="your account").click()
+    assert "Reminders cannot be turned off" in page.inner_text("main")
+    accessible(page)
+
+
 def test_the_board_reads_and_filters_with_javascript_off(story: Story, browser: Any) -> None:
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()

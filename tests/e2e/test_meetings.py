@@ -58,3 +58,17 @@ def test_meetings_refuse_what_the_contract_refuses(client: Any, users: Any) -> N
     assert_problem(client.post(missing, json=ok, headers=coordinator), 404)
     assert_problem(client.get(missing, headers=coordinator), 404)
     assert_problem(client.get(f"{url}/00000000-0000-0000-0000-000000000000", headers=coordinator), 404)
+
+
+def test_a_reports_default_since_is_the_previous_meeting(client: Any, users: Any) -> None:
+    coordinator, health = users.headers("coordinator"), users.headers("editor", "health")
+    plan_id, _, action = plan_with_action(client, coordinator)
+    today = date.today()
+    last = {"date": str(today - timedelta(days=3)), "title": "Board", "updates_due": str(today - timedelta(days=9))}
+    assert client.post(f"/api/v1/plans/{plan_id}/meetings", json=last, headers=coordinator).status_code == 201
+    assert client.post(f"/api/v1/actions/{action}/updates", json={"progress": "Begun"}, headers=health)
+    html = client.get(f"/api/v1/plans/{plan_id}/report", headers=coordinator).get_data(as_text=True)
+    day = today - timedelta(days=3)
+    assert f"Changed since {day.day} {day.strftime('%B %Y')}: 1 action" in html
+    given = client.get(f"/api/v1/plans/{plan_id}/report?since={today}", headers=coordinator).get_data(as_text=True)
+    assert f"Changed since {today.day} {today.strftime('%B %Y')}: 0 actions" in given  # `since` given wins.

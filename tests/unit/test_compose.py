@@ -216,3 +216,28 @@ def test_app_services_are_configured_for_the_compose_postgres_and_redis(name: st
 
 def test_worker_service_runs_accord_worker() -> None:
     assert compose_services()["worker"]["command"] == ["accord", "worker"]
+
+
+def test_image_builds_the_pages_assets_by_the_makefiles_rule_and_installs_them() -> None:
+    """Without them the image's pages are unstyled: a node stage runs the Makefile's rule, the Python stage copies
+    its web/static/ into the sources before installing them (package data), and the context leaves out local
+    node_modules and web/static."""
+    instructions = dockerfile_instructions()
+    stages = [i for i, (keyword, _) in enumerate(instructions) if keyword == "FROM"]
+    assert len(stages) == 2, "the Dockerfile has no separate stage for the pages' assets"
+    node_stage = instructions[stages[0] : stages[1]]
+    base, _, name = node_stage[0][1].partition(" AS ")
+    assert base.startswith("node:") and name, f"the first stage is {node_stage[0][1]!r}, not a named node stage"
+    makefile = (ROOT / "Makefile").read_text()
+    target = next(line.split(":=")[1].strip() for line in makefile.splitlines() if line.startswith("ASSETS :="))
+    assert ("RUN", f"make {target}") in node_stage, "the node stage does not run the Makefile's assets rule"
+    python_stage = instructions[stages[1] :]
+    copy = next(i for i, (k, a) in enumerate(python_stage) if k == "COPY" and a.startswith(f"--from={name} "))
+    install = next(i for i, (k, a) in enumerate(python_stage) if k == "RUN" and "pip install" in a)
+    assert copy < install, "the assets are copied after the project is installed"
+    assert python_stage[copy][1].split()[1:] == ["/build/web/static", "/src/web/static"]
+    assert (
+        "web = " in (ROOT / "pyproject.toml").read_text() and '"static/**/*"' in (ROOT / "pyproject.toml").read_text()
+    )
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    assert "node_modules" in ignored and "web/static" in ignored
