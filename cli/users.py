@@ -15,21 +15,26 @@ from service.mail import error_name
 from service.settings import Settings
 
 
-def add_commands(commands: Any) -> None:
-    parser = commands.add_parser("users", help="add, list and revoke users and their bearer tokens")
-    sub = parser.add_subparsers(dest="users_command", required=True, metavar="USERS_COMMAND")
-    add_parser = sub.add_parser("add", help="create a user and print its token once, alone on the last line")
-    add_parser.add_argument("--name", required=True, help="the person's name, as the access log shows it (not blank)")
-    add_parser.add_argument(
+def who(parser: argparse.ArgumentParser) -> None:
+    """The options that say who a new user is (`users add` and `users invite`)."""
+    parser.add_argument("--name", required=True, help="the person's name, as the access log shows it (not blank)")
+    parser.add_argument(
         "--agency", required=True, help="the agency the user acts for: one of ACCORD_AGENCIES (e.g. health)"
     )
-    add_parser.add_argument(
+    parser.add_argument(
         "--role",
         required=True,
         choices=ROLES,
         help="coordinator: manages plans, updates any action; editor: updates the actions its agency leads or"
         " helps with; inspector: reads everything, the access log too; reader: reads plans and actions",
     )
+
+
+def add_commands(commands: Any) -> None:
+    parser = commands.add_parser("users", help="add, list and revoke users and their bearer tokens")
+    sub = parser.add_subparsers(dest="users_command", required=True, metavar="USERS_COMMAND")
+    add_parser = sub.add_parser("add", help="create a user and print its token once, alone on the last line")
+    who(add_parser)
     add_parser.add_argument("--email", default=None, help="where reminders and digests go (optional, unique)")
     add_parser.set_defaults(func=add)
     invite_parser = sub.add_parser(
@@ -37,10 +42,10 @@ def add_commands(commands: Any) -> None:
         help="create a person who signs in to the pages; email them a one-time link (72 hours) by ACCORD_SMTP_URL"
         " or into the outbox folder, and print it on the last line",
     )
-    invite_parser.add_argument("--name", required=True)
-    invite_parser.add_argument("--email", required=True, help="what the person signs in with (unique)")
-    invite_parser.add_argument("--agency", required=True)
-    invite_parser.add_argument("--role", required=True, choices=ROLES)
+    who(invite_parser)
+    invite_parser.add_argument(
+        "--email", required=True, help="what the person signs in with, and where the link goes (unique)"
+    )
     invite_parser.set_defaults(func=invite)
     sub.add_parser("list", help="every user: id, agency, role, revoked, email, name (never a token)").set_defaults(
         func=list_users
