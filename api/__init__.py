@@ -22,9 +22,13 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
         health,
         history,
         idempotency,
+        imports,
         limits,
+        meetings,
         plans,
+        reports,
         rollups,
+        text,
         timetravel,
     )
     from api.spec import make_api
@@ -38,12 +42,17 @@ def create_app(settings: Settings | None = None, system: System | None = None) -
     limits.init_app(app)
     auth.init_app(app)
     content.init_app(app)
+    imports.init_app(app)  # Before anything reads a body: the import's own size limit.
+    text.init_app(app)  # Before idempotency, which reads the body.
     consistency.init_app(app)
     idempotency.init_app(app)
     access_log.init_app(app)
     app.register_blueprint(health.blp)
-    for module in (plans, actions, rollups, history, audit, timetravel, access_log):
+    for module in (plans, actions, rollups, history, audit, timetravel, access_log, meetings, imports, reports):
         api.register_blueprint(module.blp)
+    import web
+
+    web.init_app(app)  # The pages for people: the same use cases and read models, behind a signed-in session.
     return app
 
 

@@ -15,18 +15,17 @@ from marshmallow import Schema, fields, validate
 
 from api import get_system
 from api.auth import principal
-from api.schemas import Strict
+from api.schemas import Strict, in_calendar
 from api.spec import ACCESS_LOGGED
-from domain.errors import NotPermitted, RuleViolated
-from domain.principals import COORDINATOR, INSPECTOR
-from service.access_log import PURPOSE_MAX, AccessLog
+from api.text import Text, header_text, unstorable
+from domain.errors import RuleViolated
+from service.access_log import PURPOSE_MAX, AccessLog, check_may_read
 
 blp = Blueprint(
     "access_log", __name__, url_prefix="/api/v1", description="Who read which history or time-travel view, and why"
 )
 HEADER = "Accord-Purpose"
-READERS = (COORDINATOR, INSPECTOR)
-KEPT_PARAMS = ("as_at", "known_at", "from", "to")  # Which view of the past was read; never any text.
+KEPT_PARAMS = ("as_at", "known_at", "from", "to", "since", "format")  # Which view of the past was read; never any text.
 PARAM_MAX = 64
 EXTENSION = "accord.access_log"
 NOTE = (
@@ -46,7 +45,7 @@ def logged(what: str, when: Callable[[], bool] | None = None) -> Callable[[F], F
     URL, its `as_at`/`known_at`/`from`/`to` and the caller's purpose; with `when`, only the calls it approves.
 
     Put it directly above the view method (below flask-smorest's decorators). Labels in use: `history`,
-    `action_as_at`, `plan_status`, `plan_changes`.
+    `action_as_at`, `plan_status`, `plan_changes`, `plan_report`.
     """
 
     def decorate(view: F) -> F:
@@ -54,13 +53,7 @@ def logged(what: str, when: Callable[[], bool] | None = None) -> Callable[[F], F
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             given = purpose()  # Checked whether or not this call is recorded: the operation documents the header.
             if when is None or when():
-                g.access_read = {
-                    "what": what,
-                    "action_id": str(kwargs["action_id"]) if "action_id" in kwargs else None,
-                    "plan_id": str(kwargs["plan_id"]) if "plan_id" in kwargs else None,
-                    "purpose": given,
-                    "params": {k: request.args[k][:PARAM_MAX] for k in KEPT_PARAMS if k in request.args},
-                }
+                note_read(what, kwargs.get("action_id"), kwargs.get("plan_id"), given)
             return view(*args, **kwargs)
 
         wrapper.__doc__ = (view.__doc__ or "") + NOTE
@@ -70,10 +63,25 @@ def logged(what: str, when: Callable[[], bool] | None = None) -> Callable[[F], F
     return decorate
 
 
+def note_read(what: str, action_id: Any, plan_id: Any, given_purpose: str | None) -> None:
+    """Have this request's read recorded once it has succeeded (the API's views and the pages both call this)."""
+    g.access_read = {
+        "what": what,
+        "action_id": str(action_id) if action_id is not None else None,
+        "plan_id": str(plan_id) if plan_id is not None else None,
+        "purpose": given_purpose,
+        "params": {k: request.args[k][:PARAM_MAX] for k in KEPT_PARAMS if k in request.args},
+    }
+
+
 def purpose() -> str | None:
-    text = request.headers.get(HEADER, "").strip()
+    """The header as the caller wrote it (UTF-8 on the wire), within bounds and storable, or None."""
+    text = header_text(HEADER)
     if len(text) > PURPOSE_MAX:
         raise RuleViolated(f"{HEADER} may be at most {PURPOSE_MAX} characters", field=HEADER)
+    why = unstorable(text)
+    if why:
+        raise RuleViolated(f"{HEADER} {why}", field=HEADER)
     return text or None
 
 
@@ -101,11 +109,13 @@ def init_app(app: Flask) -> None:
 
 class AccessLogQuery(Strict):
     action_id = fields.UUID(load_default=None)
-    user = fields.String(
+    user = Text(
         load_default=None, validate=validate.Length(min=1, max=200), metadata={"description": "a user's id or name"}
     )
     since = fields.DateTime(
-        load_default=None, metadata={"description": "reads at or after this instant (UTC when no offset is given)"}
+        load_default=None,
+        validate=in_calendar,
+        metadata={"description": "reads at or after this instant (UTC when no offset is given)"},
     )
     limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=1000))
 
@@ -120,12 +130,14 @@ class ReaderOut(Schema):
 class AccessOut(Schema):
     at = fields.String(metadata={"format": "date-time"})
     user = fields.Nested(ReaderOut)
-    what = fields.String(metadata={"description": "history, action_as_at, plan_status or plan_changes"})
+    what = fields.String(metadata={"description": "history, action_as_at, plan_status, plan_changes or plan_report"})
     action_id = fields.UUID()
     plan_id = fields.UUID()
     purpose = fields.String(allow_none=True, metadata={"description": f"as given in the {HEADER} header"})
     params = fields.Dict(
-        keys=fields.String(), values=fields.String(), metadata={"description": "as_at, known_at, from, to as given"}
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "as_at, known_at, from, to, since, format as given"},
     )
 
 
@@ -140,8 +152,7 @@ class AccessLogView(MethodView):
     @blp.alt_response(403, response="FORBIDDEN")
     def get(self, query: dict[str, Any]) -> Any:
         """Reads of histories and time-travel views, oldest first (coordinators and inspectors)."""
-        if principal().role not in READERS:
-            raise NotPermitted("only coordinators and inspectors may read the access log")
+        check_may_read(principal())
         since = query["since"]
         if since is not None and since.tzinfo is None:
             since = since.replace(tzinfo=UTC)

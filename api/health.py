@@ -80,4 +80,26 @@ def metrics() -> Response:
         "# TYPE accord_event_store_position gauge",
         f"accord_event_store_position {head}",
     ]
+    lines += outbox_metrics()
     return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")
+
+
+def outbox_metrics() -> list[str]:
+    """Emails waiting in the outbox (not yet sent) and, of those, failed at least once (the mail server is down
+    or refused them); counts only."""
+    from flask import current_app
+
+    from service.outbox import Outbox
+
+    if "accord.outbox" not in current_app.extensions:  # Built once: it creates its table if missing.
+        system = get_system()
+        current_app.extensions["accord.outbox"] = Outbox(system.app.factory, clock=system.app.clock)
+    counts = current_app.extensions["accord.outbox"].counts()
+    return [
+        "# HELP accord_outbox_waiting Emails recorded but not yet sent.",
+        "# TYPE accord_outbox_waiting gauge",
+        f"accord_outbox_waiting {counts['waiting']}",
+        "# HELP accord_outbox_failed Emails not yet sent after at least one failed attempt (retried with backoff).",
+        "# TYPE accord_outbox_failed gauge",
+        f"accord_outbox_failed {counts['failed']}",
+    ]

@@ -15,6 +15,7 @@ from api.access_log import logged
 from api.auth import principal
 from api.plans import created
 from api.schemas import STRICT_QUERY, PageQuery, Strict, WrittenOut, page
+from api.text import Text
 from domain.errors import NotFound
 from projections.history import RETRACTION_FIELDS, TYPES, retraction_id
 
@@ -30,7 +31,7 @@ def not_blank(value: str) -> None:
 
 
 class RetractionIn(Strict):
-    reason = fields.String(
+    reason = Text(
         required=True,
         validate=[validate.Length(min=1, max=2000), not_blank],
         metadata={"description": "why the update is treated as entered in error"},
@@ -44,6 +45,7 @@ class ActorOut(Schema):
     name = fields.String()
     agency = fields.String()
     role = fields.String()
+    on_behalf_of = fields.String(metadata={"description": "the agency a coordinator recorded this for (imports)"})
 
 
 class ChangeOut(Schema):

@@ -25,7 +25,7 @@ from api.schemas import (
     page,
 )
 from domain.errors import NotFound
-from projections.rollups import PLAN
+from service import queries
 
 blp = Blueprint("plans", __name__, url_prefix="/api/v1/plans", description="Action plans")
 
@@ -35,20 +35,11 @@ def created(written: Any, location: str) -> tuple[Any, int, dict[str, str]]:
 
 
 def plan_or_404(plan_id: UUID) -> dict[str, Any]:
-    system = get_system()
-    plan = system.current.get_plan(str(plan_id), system.app.today())
-    if plan is None:
-        raise NotFound("no such plan")
-    return plan
+    return queries.current_plan(get_system(), str(plan_id))
 
 
 def plan_summaries(plan_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Each plan's counts by status, RAG and overdue (as at today), from the rollups view."""
-    system = get_system()
-    summaries: dict[str, dict[str, Any]] = system.projections.view("rollups").summaries(
-        PLAN, system.app.today(), ids=plan_ids
-    )
-    return summaries
+    return queries.plan_summaries(get_system(), plan_ids)
 
 
 @blp.route("")

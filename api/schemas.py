@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from api.text import Text, storable
 from domain.plan import KINDS, RECOMMENDATION
 from domain.timeline import RAGS, STATUSES
 
@@ -17,6 +19,20 @@ SLUG = validate.Regexp(r"^[a-z][a-z0-9_-]{0,39}$", error="must be an agency slug
 def iso_date(metadata: dict[str, str] | None = None, **kwargs: object) -> fields.String:
     """Read models hold dates as ISO text already; document them as dates."""
     return fields.String(metadata={"format": "date", **(metadata or {})}, **kwargs)  # type: ignore[arg-type]
+
+
+# The last day time travel can see (and `since` may name): the temporal view marks "not superseded" with 9999-12-31.
+LAST_DAY = date(9999, 12, 30)
+UP_TO_LAST_DAY = validate.Range(max=LAST_DAY, error=f"must be on or before {LAST_DAY.isoformat()}")
+
+
+def in_calendar(moment: datetime) -> None:
+    """An instant whose UTC day is in the calendar Accord can see (0001-01-01 to LAST_DAY)."""
+    try:
+        day = moment.astimezone(UTC).date()
+    except OverflowError:
+        raise ValidationError(f"must be between 0001-01-01 and {LAST_DAY.isoformat()} in UTC") from None
+    UP_TO_LAST_DAY(day)
 
 
 class Strict(Schema):
@@ -38,59 +54,55 @@ class ProblemSchema(Schema):
 
 
 class PlanIn(Strict):
-    title = fields.String(required=True, validate=SHORT)
-    source = fields.String(required=True, validate=LONG)
-    owner_agency = fields.String(required=True, validate=SLUG)
+    title = Text(required=True, validate=SHORT)
+    source = Text(required=True, validate=LONG)
+    owner_agency = Text(required=True, validate=SLUG)
 
 
 class RecommendationIn(Strict):
-    number = fields.String(required=True, validate=validate.Length(min=1, max=20))
-    text = fields.String(required=True, validate=LONG)
-    timescale = fields.String(required=True, validate=SHORT)
-    kind = fields.String(load_default=RECOMMENDATION, validate=validate.OneOf(KINDS))
-    reference = fields.String(load_default=None, allow_none=True, validate=SHORT)
-    outcomes = fields.List(fields.String(validate=LONG), load_default=list, validate=validate.Length(max=50))
-    measures = fields.List(fields.String(validate=LONG), load_default=list, validate=validate.Length(max=50))
+    number = Text(required=True, validate=validate.Length(min=1, max=20))
+    text = Text(required=True, validate=LONG)
+    timescale = Text(required=True, validate=SHORT)
+    kind = Text(load_default=RECOMMENDATION, validate=validate.OneOf(KINDS))
+    reference = Text(load_default=None, allow_none=True, validate=SHORT)
+    outcomes = fields.List(Text(validate=LONG), load_default=list, validate=validate.Length(max=50))
+    measures = fields.List(Text(validate=LONG), load_default=list, validate=validate.Length(max=50))
 
 
 class ActionIn(Strict):
     recommendation_id = fields.UUID(required=True)
-    number = fields.String(required=True, validate=validate.Length(min=1, max=20))
-    description = fields.String(required=True, validate=LONG)
-    lead_agency = fields.String(required=True, validate=SLUG)
-    lead_person = fields.String(load_default=None, allow_none=True, validate=SHORT)
-    contributing_agencies = fields.List(
-        fields.String(validate=SLUG), load_default=list, validate=validate.Length(max=20)
-    )
+    number = Text(required=True, validate=validate.Length(min=1, max=20))
+    description = Text(required=True, validate=LONG)
+    lead_agency = Text(required=True, validate=SLUG)
+    lead_person = Text(load_default=None, allow_none=True, validate=SHORT)
+    contributing_agencies = fields.List(Text(validate=SLUG), load_default=list, validate=validate.Length(max=20))
     due_date = fields.Date(load_default=None, allow_none=True)
-    due_label = fields.String(load_default=None, allow_none=True, validate=SHORT)
-    cost = fields.String(load_default=None, allow_none=True, validate=SHORT)
+    due_label = Text(load_default=None, allow_none=True, validate=SHORT)
+    cost = Text(load_default=None, allow_none=True, validate=SHORT)
     effective_date = fields.Date(load_default=None)
 
 
 class EvidenceIn(Strict):
-    title = fields.String(required=True, validate=SHORT)
-    url = fields.Url(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    title = Text(required=True, validate=SHORT)
+    url = fields.Url(load_default=None, allow_none=True, validate=[validate.Length(max=2000), storable])
 
 
 class UpdateIn(Strict):
     effective_date = fields.Date(load_default=None)
-    progress = fields.String(load_default=None, validate=LONG)
-    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
-    rag = fields.String(load_default=None, validate=validate.OneOf(RAGS))
+    progress = Text(load_default=None, validate=LONG)
+    status = Text(load_default=None, validate=validate.OneOf(STATUSES))
+    rag = Text(load_default=None, validate=validate.OneOf(RAGS))
     due_date = fields.Date(load_default=None)
-    due_label = fields.String(load_default=None, validate=SHORT)
-    reason = fields.String(load_default=None, validate=LONG)
-    impact = fields.String(load_default=None, validate=LONG)
+    due_label = Text(load_default=None, validate=SHORT)
+    reason = Text(load_default=None, validate=LONG)
+    impact = Text(load_default=None, validate=LONG)
     evidence = fields.List(fields.Nested(EvidenceIn), load_default=None, validate=validate.Length(min=1, max=20))
 
 
 class LeadIn(Strict):
-    lead_agency = fields.String(required=True, validate=SLUG)
-    lead_person = fields.String(load_default=None, allow_none=True, validate=SHORT)
-    contributing_agencies = fields.List(
-        fields.String(validate=SLUG), load_default=list, validate=validate.Length(max=20)
-    )
+    lead_agency = Text(required=True, validate=SLUG)
+    lead_person = Text(load_default=None, allow_none=True, validate=SHORT)
+    contributing_agencies = fields.List(Text(validate=SLUG), load_default=list, validate=validate.Length(max=20))
     effective_date = fields.Date(load_default=None)
 
 
@@ -116,7 +128,7 @@ def page(items: list[Any], query: dict[str, Any]) -> dict[str, Any]:
 
 
 class AgencyActionsQuery(PageQuery):
-    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    status = Text(load_default=None, validate=validate.OneOf(STATUSES))
     overdue = fields.Boolean(load_default=None)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -12,24 +12,35 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from api import get_system
 from api.access_log import logged
-from api.schemas import STRICT_QUERY, LastUpdateOut, Strict, SummaryOut, iso_date
-from domain.errors import NotFound
-from projections.rollups import summarise
+from api.schemas import LAST_DAY, STRICT_QUERY, UP_TO_LAST_DAY, LastUpdateOut, Strict, SummaryOut, in_calendar, iso_date
+from service import queries
 
 blp = Blueprint("timetravel", __name__, url_prefix="/api/v1", description="History and time travel")
-SHOWN = ("status", "rag", "due_date", "due_label", "lead_agency", "lead_person", "last_update")
+
+
+def day_field(description: str, **kwargs: Any) -> fields.Date:
+    return fields.Date(
+        validate=UP_TO_LAST_DAY,
+        metadata={"description": f"{description}; at most {LAST_DAY.isoformat()}"},
+        **kwargs,
+    )
 
 
 class AsAtQuery(Strict):
-    as_at = fields.Date(load_default=None, metadata={"description": "valid time: the day to see (default today)"})
+    as_at = day_field("valid time: the day to see (default today)", load_default=None)
     known_at = fields.AwareDateTime(
-        load_default=None, metadata={"description": "knowledge time: only what was recorded by then (default now)"}
+        load_default=None,
+        validate=in_calendar,
+        metadata={
+            "description": "knowledge time: only what was recorded by then (default now); its UTC day at most"
+            f" {LAST_DAY.isoformat()}"
+        },
     )
 
 
 class ChangesQuery(Strict):
-    from_ = fields.Date(required=True, data_key="from")
-    to = fields.Date(required=True)
+    from_ = day_field("the earlier report date", required=True, data_key="from")
+    to = day_field("the later report date", required=True)
 
     @validates_schema
     def ordered(self, data: dict[str, Any], **_: Any) -> None:
@@ -86,19 +97,11 @@ class ChangesOut(Schema):
 
 def moments(query: dict[str, Any]) -> tuple[date, datetime]:
     """(as_at, known_at) with their defaults: today, now."""
-    app = get_system().app
-    as_at, known_at = query.get("as_at") or app.today(), query.get("known_at") or app.clock()
-    return as_at, known_at.astimezone(UTC)
+    return queries.moments(get_system(), query.get("as_at"), query.get("known_at"))
 
 
 def plan_at(plan_id: UUID, as_at: date, known_at: datetime) -> dict[str, Any]:
-    view = get_system().projections.view("temporal")
-    status = view.plan_status(str(plan_id), as_at, known_at)
-    if status is None:
-        raise NotFound("no such plan (as known then)")
-    actions = [a for r in status["recommendations"] for a in r["actions"]]
-    status["summary"] = summarise(({**a, "n": 1} for a in actions), as_at)
-    return status
+    return queries.plan_at(get_system(), str(plan_id), as_at, known_at)
 
 
 @blp.route("/plans/<uuid:plan_id>/status")
@@ -119,41 +122,9 @@ class PlanChanges(MethodView):
     def get(self, query: dict[str, Any], plan_id: UUID) -> Any:
         """Per action, what changed between two dates (as known now): for a committee's "since the last report"."""
         start, end = query["from_"], query["to"]
-        now = get_system().app.clock().astimezone(UTC)
-        before = {a["id"]: a for r in plan_at(plan_id, start, now)["recommendations"] for a in r["actions"]}
-        after = [a for r in plan_at(plan_id, end, now)["recommendations"] for a in r["actions"]]
-        facts = get_system().projections.view("temporal").facts_of(str(plan_id))
-        items = []
-        for action in after:
-            old = before.get(action["id"])
-            changes = {
-                f: {"from": old[f] if old else None, "to": action[f]}
-                for f in SHOWN
-                if (old[f] if old else None) != action[f]
-            }
-            updates = [
-                {"id": f.update_id, "effective_date": f.effective_date.isoformat(), "text": f.values.get("progress")}
-                for f in sorted(facts.get(action["id"], []), key=lambda f: (f.effective_date, f.seq))
-                if f.kind == "update" and not f.retracted and start < f.effective_date <= end
-            ]
-            if changes or updates or old is None:
-                items.append(
-                    {
-                        "action_id": action["id"],
-                        "number": action["number"],
-                        "recommendation_id": action["recommendation_id"],
-                        "lead_agency": action["lead_agency"],
-                        "new": old is None,
-                        "changes": changes,
-                        "updates": updates,
-                    }
-                )
+        items = queries.plan_changes(get_system(), str(plan_id), start, end)
         return {"plan_id": plan_id, "from_": start.isoformat(), "to": end.isoformat(), "items": items}
 
 
 def action_at(action_id: UUID, query: dict[str, Any]) -> dict[str, Any]:
-    as_at, known_at = moments(query)
-    action = get_system().projections.view("temporal").action_status(str(action_id), as_at, known_at)
-    if action is None:
-        raise NotFound("no such action (as at that date, as known then)")
-    return {**action, "as_at": as_at.isoformat(), "known_at": known_at.isoformat()}
+    return queries.action_at(get_system(), str(action_id), *moments(query))

@@ -1,13 +1,20 @@
-"""`python -m bench [lag|rebuild ...]`: run the benchmarks and print their figures as JSON lines."""
+"""`python -m bench [lag|rebuild|timetravel|reports ...]`: run the benchmarks and print their figures as JSON lines."""
 
 from __future__ import annotations
 
 import json
 import sys
 
-from bench import lag, rebuild, timetravel
+from bench import imports, lag, pages, rebuild, reports, timetravel
 
-BENCHES = {"lag": lag.run, "rebuild": rebuild.run, "timetravel": timetravel.run}
+BENCHES = {
+    "lag": lag.run,
+    "rebuild": rebuild.run,
+    "timetravel": timetravel.run,
+    "imports": imports.run,
+    "pages": pages.run,
+    "reports": reports.run,
+}
 
 
 def main(argv: list[str]) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cli import projections, status, users
+from cli import importing, plans, projections, reminders, report, status, users
 from domain.errors import DomainError
 from service.bootstrap import bootstrap
 from service.settings import VAR_DIR, Settings
@@ -33,7 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=worker_command)
 
     projections.add_commands(commands)
+    plans.add_commands(commands)
     status.add_commands(commands)
+    reminders.add_commands(commands)
+    importing.add_commands(commands)
+    report.add_commands(commands)
 
     demo = commands.add_parser("demo", help="load the demo plan now and print its users' tokens")
     demo.add_argument("--plan", type=Path, default=None, help="a plan in the demo JSON format")
@@ -67,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def demo_command(args: argparse.Namespace, settings: Settings) -> None:
     system = bootstrap(settings)
     try:
-        print_demo_tokens(load_demo_tokens(system, args.plan))
+        print_demo_tokens(load_demo_tokens(system, args.plan), settings.pages_url)
     finally:
         system.close()
 
@@ -83,10 +87,15 @@ def load_demo_tokens(system: Any, plan: Path | None = None) -> dict[str, str]:
     return tokens
 
 
-def print_demo_tokens(tokens: dict[str, str]) -> None:
+def print_demo_tokens(tokens: dict[str, str], pages_url: str = "") -> None:
     print("\nDemo users (tokens shown once; also saved to var/demo-tokens.env, readable only by you):")
     for name, token in tokens.items():
-        print(f"  {name}={token}")
+        if name.endswith("_TOKEN"):
+            print(f"  {name}={token}")
+    print(f"\nSign in to the pages at {pages_url or 'the address below'}/ as any of them (same file):")
+    for name, email in tokens.items():
+        if name.endswith("_EMAIL"):
+            print(f"  {email:<34} password {tokens[name.removesuffix('_EMAIL') + '_PASSWORD']}")
     print()
 
 
@@ -141,7 +150,7 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> None:
     system = bootstrap(settings)
     try:
         if settings.load_demo and not args.no_demo and system.app.is_empty():
-            print_demo_tokens(load_demo_tokens(system))
+            print_demo_tokens(load_demo_tokens(system), settings.pages_url)
     finally:
         system.close()
     run_gunicorn(settings, workers=args.workers)
@@ -150,7 +159,7 @@ def serve_command(args: argparse.Namespace, settings: Settings) -> None:
 def run_gunicorn(settings: Settings, workers: int | None) -> None:
     from gunicorn.app.base import BaseApplication
 
-    from api import create_app
+    from api import create_app, served
 
     class Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -158,6 +167,8 @@ def run_gunicorn(settings: Settings, workers: int | None) -> None:
             self.cfg.set("workers", workers or int(os.environ.get("WEB_CONCURRENCY", "1")))
             self.cfg.set("threads", 4)
             self.cfg.set("accesslog", None)
+            for name, value in served.SETTINGS.items():  # Limits, and gunicorn's refusals as problem bodies.
+                self.cfg.set(name, value)
 
         def load(self) -> Any:
             return create_app(settings)

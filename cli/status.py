@@ -1,4 +1,4 @@
-"""`accord status --plan ID [--as-at DATE] [--known-at INSTANT]`: a whole plan as it stood, as a terminal table."""
+"""`accord status --plan PLAN [--as-at DATE] [--known-at INSTANT]`: a whole plan as it stood, as a terminal table."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import shutil
 import sys
 from datetime import date, datetime, time
 from typing import Any
-from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from cli.plans import find_plan
 from projections.rollups import summarise
 from service.bootstrap import bootstrap
 from service.settings import Settings
@@ -27,19 +27,16 @@ STATUS_WORDS = {
 DESCRIPTION = """\
 Print a plan as it stood on a date (valid time), as Accord knew it at an instant (knowledge time),
 read from the time-travel view that the server or `accord worker` keeps up to date.
-
-  --as-at DATE        a day, YYYY-MM-DD: apply the updates that had taken effect by then
-                      (default: today in ACCORD_TIMEZONE)
-  --known-at INSTANT  consider only what had been recorded by then, honouring only the retractions
-                      recorded by then (default: now). Either an ISO 8601 instant with its offset,
-                      e.g. 2026-11-25T14:03:00+00:00 (a trailing Z means +00:00), or a bare date
-                      YYYY-MM-DD, meaning the END of that day in the deployment's time zone
-                      (ACCORD_TIMEZONE, default Europe/London): `--as-at D --known-at D` shows the
-                      plan exactly as Accord showed it on day D.
+`--as-at D --known-at D` shows the plan exactly as Accord showed it on day D.
 
 The table fits the terminal (COLUMNS), between 80 and 120 columns. Exit status: 0 when printed;
 2 for a bad --plan, --as-at or --known-at, or a plan that was not known at --known-at.
 """
+KNOWN_AT_HELP = (
+    "consider only what had been recorded by then, honouring only the retractions recorded by then"
+    " (default: now): an ISO 8601 instant with its offset, e.g. 2026-11-25T14:03:00+00:00 (a trailing Z means"
+    " +00:00), or a date YYYY-MM-DD, meaning the END of that day in ACCORD_TIMEZONE (default Europe/London)"
+)
 
 
 def add_commands(commands: Any) -> None:
@@ -49,26 +46,24 @@ def add_commands(commands: Any) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--plan", required=True, type=plan_id, metavar="ID", help="the plan's id (a UUID)")
-    parser.add_argument("--as-at", type=day, default=None, metavar="DATE", help="the day to see, YYYY-MM-DD")
     parser.add_argument(
-        "--known-at",
-        type=known_at,
-        default=None,
-        metavar="INSTANT",
-        help="an instant with its offset, or a date meaning the end of that day in ACCORD_TIMEZONE",
+        "--plan",
+        required=True,
+        metavar="PLAN",
+        help="the plan's number in `accord plans list`, the start of its title, or its id",
     )
+    parser.add_argument(
+        "--as-at",
+        type=day,
+        default=None,
+        metavar="DATE",
+        help="a day, YYYY-MM-DD: apply the updates that had taken effect by then (default: today in ACCORD_TIMEZONE)",
+    )
+    parser.add_argument("--known-at", type=known_at, default=None, metavar="INSTANT", help=KNOWN_AT_HELP)
     parser.set_defaults(func=run)
 
 
 # Arguments: argparse reports a bad one on stderr, with the usage, and exits 2.
-
-
-def plan_id(text: str) -> str:
-    try:
-        return str(UUID(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a plan id (a UUID), not {text!r}") from None
 
 
 def day(text: str) -> date:
@@ -111,13 +106,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if not isinstance(known, datetime):
             known = end_of_day(known, zone)
         view = system.projections.view("temporal")
-        status = view.plan_status(args.plan, as_at, known)
+        plan = find_plan(system.current.list_plans(system.app.today()), args.plan)
+        status = view.plan_status(plan, as_at, known)
         if status is None:
-            known_now = view.plan_status(args.plan, as_at, system.app.clock()) is not None
+            known_now = view.plan_status(plan, as_at, system.app.clock()) is not None
             print(
-                f"accord: plan {args.plan} was not yet recorded at {shown_instant(known, zone)}"
+                f"accord: plan {plan} was not yet recorded at {shown_instant(known, zone)}"
                 if known_now
-                else f"accord: no plan {args.plan}",
+                else f"accord: no plan {plan}",
                 file=sys.stderr,
             )
             return 2

@@ -7,8 +7,9 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
+from domain.clock import StampedAggregate
 from domain.errors import ActionClosed, NotFound, NotPermitted, RuleViolated
 from domain.principals import EDITOR, Principal
 from domain.timeline import CLOSED, IN_PROGRESS, LEAD, UPDATE, Fact, apply, fold, initial_state, last_order
@@ -18,7 +19,7 @@ CONTRIBUTOR_FIELDS = frozenset({"progress", "impact", "evidence"})
 UPDATE_FIELDS = ("progress", "status", "rag", "due_date", "impact", "evidence")
 
 
-class Action(Aggregate):
+class Action(StampedAggregate):
     """What one agency will do for a recommendation, and everything reported on it since."""
 
     @event("Raised")
@@ -126,7 +127,8 @@ class Action(Aggregate):
         A fact placed after every other that applies (the usual case: updates reported as they happen)
         moves the folded state forward; any other is folded afresh when the state is next read.
         """
-        fact = self.facts.get(update_id) or Fact(update_id, kind, self.version + 1, effective_date, actor["agency"])
+        agency = actor.get("on_behalf_of") or actor["agency"]  # An update recorded for an agency is that agency's.
+        fact = self.facts.get(update_id) or Fact(update_id, kind, self.version + 1, effective_date, agency)
         self.facts[update_id] = fact = fact.with_values(**values)
         if self._state is not None and fact.order >= self._last:
             apply(self._state, fact)

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
-from domain.errors import NotFound
+from domain.clock import StampedAggregate
+from domain.errors import NotFound, RuleViolated
 from domain.principals import Principal
 
 RECOMMENDATION, STATUTORY_REQUIREMENT = "recommendation", "statutory_requirement"
 KINDS = (RECOMMENDATION, STATUTORY_REQUIREMENT)
 
 
-class Plan(Aggregate):
+class Plan(StampedAggregate):
     """An action plan owned jointly by a safeguarding partnership."""
 
     @event("Created")
@@ -23,6 +25,7 @@ class Plan(Aggregate):
         self.source = source
         self.owner_agency = owner_agency
         self.recommendation_ids: list[UUID] = []
+        self.meeting_ids: list[UUID] = []
 
     def add_recommendation(  # noqa: PLR0913
         self,
@@ -69,3 +72,29 @@ class Plan(Aggregate):
         actor: dict[str, Any],
     ) -> None:
         self.recommendation_ids.append(recommendation_id)
+
+    # Meetings: the committees and boards that receive the plan's position.
+
+    def schedule_meeting(
+        self, *, actor: Principal, meeting_id: UUID, meeting_date: date, title: str, updates_due: date
+    ) -> None:
+        actor.check_may_manage_plans()
+        self.check_updates_due_by_meeting(meeting_date, updates_due)
+        self.record_meeting(
+            meeting_id=meeting_id,
+            meeting_date=meeting_date,
+            title=title,
+            updates_due=updates_due,
+            actor=actor.as_actor(),
+        )
+
+    @staticmethod
+    def check_updates_due_by_meeting(meeting_date: date, updates_due: date) -> None:
+        if updates_due > meeting_date:
+            raise RuleViolated("updates_due must be on or before the meeting's date", field="updates_due")
+
+    @event("MeetingScheduled")
+    def record_meeting(
+        self, *, meeting_id: UUID, meeting_date: date, title: str, updates_due: date, actor: dict[str, Any]
+    ) -> None:
+        self.meeting_ids.append(meeting_id)

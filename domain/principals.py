@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from domain.errors import NotPermitted
@@ -22,13 +22,19 @@ class Principal:
     name: str
     agency: str
     role: str
+    # The agency a coordinator records an update for (an imported plan's updates, for each action's lead).
+    on_behalf_of: str | None = None
 
     def as_actor(self) -> dict[str, Any]:
-        return asdict(self)
+        actor = asdict(self)
+        if self.on_behalf_of is None:
+            del actor["on_behalf_of"]  # The shape every event recorded before imports has.
+        return actor
 
     @classmethod
     def from_actor(cls, actor: dict[str, Any]) -> Principal:
-        return cls(**actor)
+        known = {f.name for f in fields(cls)}
+        return cls(**{name: value for name, value in actor.items() if name in known})
 
     @property
     def is_coordinator(self) -> bool:

@@ -3,7 +3,8 @@
 An item is a posted update (however many events it stored: they share an update id and arrive one
 after another), the action's creation, a lead assignment, or a retraction. `changes` says, per field,
 what the action's current value was just before the change was recorded (`from`, folded by the
-domain's own code) and what the change reported (`to`). A retracted update stays, marked `retracted`.
+domain's own code) and what the change reported (`to`), for the fields whose value it changed.
+A retracted update stays, marked `retracted`.
 Every column follows from the events alone, so a rebuild reproduces the table exactly.
 """
 
@@ -135,7 +136,8 @@ class HistoryView(ActionView):
             retraction(batch, e, step)
         elif isinstance(e, Action.LeadAssigned):
             was = state_of(step.before)
-            changes = {name: {"from": was[name], "to": encoded(getattr(e, name))} for name in LEAD_FIELDS}
+            reported = {name: encoded(getattr(e, name)) for name in LEAD_FIELDS}
+            changes = {name: {"from": was[name], "to": to} for name, to in reported.items() if was[name] != to}
             insert(batch, e, id=e.update_id, type=LEAD_ASSIGNED, changes=changes)
         elif hasattr(e, "update_id"):
             update(batch, e, step)
@@ -146,6 +148,27 @@ class HistoryView(ActionView):
         """The action's items in recorded order; None when there is no such action."""
         rows = self.db.fetchall("SELECT * FROM {t.items} WHERE action_id = {id} ORDER BY seq", {"id": action_id})
         return [item_out(row) for row in rows] if rows else None
+
+    def last_updates_recorded(self, action_ids: list[str]) -> dict[str, str]:
+        """When each action's latest update not retracted was recorded (ISO instant, UTC); absent if none."""
+        rows = self.db.fetchall(
+            "SELECT action_id, MAX(recorded_at) AS recorded_at FROM {t.items} WHERE type = 'update'"
+            " AND retracted IS NULL AND action_id {in_ids} GROUP BY action_id",
+            {"ids": self.db.dialect.as_list(action_ids)},
+        )
+        return {row["action_id"]: row["recorded_at"] for row in rows}
+
+    def histories(self, action_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """Many actions' items in a few reads (a committee report reads a whole plan's): action id -> its items in
+        recorded order, as `history` gives them; actions without any are left out."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        rows = self.db.fetchall(
+            "SELECT * FROM {t.items} WHERE action_id {in_ids} ORDER BY action_id, seq",
+            {"ids": self.db.dialect.as_list(action_ids)},
+        )
+        for row in rows:
+            found.setdefault(row["action_id"], []).append(item_out(row))
+        return found
 
 
 def item_out(row: dict[str, Any]) -> dict[str, Any]:
@@ -178,7 +201,9 @@ def update(batch: Batch, e: Any, step: Step) -> None:
     changes = item["changes"]
     if type(e) in REPORTED:
         for name in REPORTED[type(e)]:
-            changes.setdefault(name, {"from": shown(step.before, name)})["to"] = encoded(getattr(e, name))
+            was, to = shown(step.before, name), encoded(getattr(e, name))
+            if was != to:  # Only what the update changed: never `amber -> amber`.
+                changes.setdefault(name, {"from": was})["to"] = to
     elif not isinstance(e, (Action.ProgressReported, Action.ImpactRecorded, Action.EvidenceAdded)):
         was, now = state_of(step.before), state_of(step.action.state)  # An event not known by name: what it moved.
         for name in FIELDS:
@@ -263,7 +288,8 @@ def encoded(value: Any) -> Any:
 
 def public(actor: dict[str, Any]) -> dict[str, Any]:
     """Who acted, as history shows them: never their user id."""
-    return {"name": actor.get("name"), "agency": actor.get("agency"), "role": actor.get("role")}
+    shown = {"name": actor.get("name"), "agency": actor.get("agency"), "role": actor.get("role")}
+    return {**shown, "on_behalf_of": actor["on_behalf_of"]} if actor.get("on_behalf_of") else shown
 
 
 def retraction_id(update_id: str | UUID, seq: int) -> str:

@@ -17,6 +17,7 @@ from eventsourcing.persistence import InfrastructureFactory
 from adapters.sql import Database, database, factory, is_postgres, now, one_at_a_time
 from projections.current_status import CurrentStatusView
 from projections.history import HistoryView
+from projections.meetings import MeetingsView
 from projections.rollups import RollupsView
 from projections.temporal import TemporalView
 from projections.view import Place, SqlView
@@ -26,6 +27,7 @@ VIEWS: dict[str, type[SqlView]] = {
     "rollups": RollupsView,
     "history": HistoryView,
     "temporal": TemporalView,
+    "meetings": MeetingsView,
 }
 RUNNING, STOPPED = "running", "stopped"
 REGISTRY_TTL = 1.0  # Seconds a process trusts its idea of each projection's generation and state.

@@ -13,8 +13,11 @@ from typing import Any
 from eventsourcing.persistence import InfrastructureFactory
 
 from adapters.sql import Database, database, dumps, loads, one_at_a_time
+from domain.errors import NotPermitted
+from domain.principals import COORDINATOR, INSPECTOR, Principal
 
 PURPOSE_MAX = 500
+READERS = (COORDINATOR, INSPECTOR)
 COLUMNS = "at, user_id, user_name, agency, role, what, action_id, plan_id, purpose, params"
 VALUES = "{at}, {user_id}, {user_name}, {agency}, {role}, {what}, {action_id}, {plan_id}, {purpose}, {params}"
 SQLITE_DDL = (
@@ -41,6 +44,11 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS {i.access_log_action} ON {t.access_log} (action_id, id)",
     "CREATE INDEX IF NOT EXISTS {i.access_log_at} ON {t.access_log} (at)",
 )
+
+
+def check_may_read(reader: Principal) -> None:
+    if reader.role not in READERS:
+        raise NotPermitted("only coordinators and inspectors may read the access log")
 
 
 def instant(moment: datetime) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
@@ -15,14 +16,18 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 from eventsourcing.utils import get_topic
 
-from domain.action import Action
-from domain.errors import Conflict, NotFound, RuleViolated, StaleVersion
+from domain.action import CONTRIBUTOR_FIELDS, UPDATE_FIELDS, Action
+from domain.clock import real_time, stamping_with
+from domain.errors import Conflict, NotFound, NotPermitted, RuleViolated, StaleVersion
 from domain.plan import Plan
 from domain.principals import ROLES, Principal
 from domain.user import User
+from service.credentials import Credentials, check_password
+from service.importing import ImportOptions, ImportResult, Progress, import_plan
 
 SAVE_ATTEMPTS = 3
 USERS_PAGE = 500  # Registrations read per page when listing users.
+EMAIL_MAX = 254  # RFC 5321's longest forward path, less its angle brackets.
 REGISTERED = get_topic(User.Registered)  # type: ignore[attr-defined]  # Made by @event("Registered").
 
 
@@ -46,6 +51,21 @@ class Written:
     position: int
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def use_case(method: Callable[Concatenate[Accord, P], R]) -> Callable[Concatenate[Accord, P], R]:
+    """The events a use case records are stamped by the application's clock, the one that says what day it is."""
+
+    @functools.wraps(method)
+    def stamped(self: Accord, *args: P.args, **kwargs: P.kwargs) -> R:
+        with stamping_with(self.clock):
+            return method(self, *args, **kwargs)
+
+    return stamped
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -61,13 +81,14 @@ class Accord(Application[UUID]):
         *,
         agencies: tuple[str, ...] = (),
         timezone: str = "Europe/London",
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = real_time,
     ) -> None:
         super().__init__(env)
         self.agencies = agencies
         self.zone = ZoneInfo(timezone)
         self.clock = clock
         self.after_save: Callable[[int], None] = lambda position: None
+        self._credentials: Credentials | None = None
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -79,12 +100,14 @@ class Accord(Application[UUID]):
 
     # Plans and recommendations.
 
+    @use_case
     def create_plan(self, actor: Principal, *, title: str, source: str, owner_agency: str) -> Written:
         actor.check_may_manage_plans()
         self.check_agency(owner_agency, "owner_agency")
         plan = Plan(title=title, source=source, owner_agency=owner_agency, actor=actor.as_actor())
         return self._save(plan, plan.id)
 
+    @use_case
     def add_recommendation(
         self, actor: Principal, plan_id: UUID, *, recommendation_id: UUID | None = None, **fields: Any
     ) -> Written:
@@ -97,8 +120,32 @@ class Accord(Application[UUID]):
         plan.add_recommendation(actor=actor, recommendation_id=recommendation_id, **fields)
         return self._save(plan, recommendation_id)
 
+    @use_case
+    def schedule_meeting(  # noqa: PLR0913
+        self,
+        actor: Principal,
+        plan_id: UUID,
+        *,
+        meeting_date: date,
+        title: str,
+        updates_due: date,
+        meeting_id: UUID | None = None,
+    ) -> Written:
+        """A committee or board meeting that will receive the plan's position; partners' updates are due by
+        `updates_due`. `meeting_id` (derived from an Idempotency-Key) makes a saved retry write nothing."""
+        actor.check_may_manage_plans()
+        meeting_id = meeting_id or uuid4()
+        plan = self.get(Plan, plan_id)
+        if meeting_id in plan.meeting_ids:
+            return Written(id=meeting_id, version=plan.version, position=self.recorder.max_notification_id() or 0)
+        plan.schedule_meeting(
+            actor=actor, meeting_id=meeting_id, meeting_date=meeting_date, title=title, updates_due=updates_due
+        )
+        return self._save(plan, meeting_id)
+
     # Actions and their updates.
 
+    @use_case
     def raise_action(  # noqa: PLR0913
         self,
         actor: Principal,
@@ -127,6 +174,7 @@ class Accord(Application[UUID]):
         )
         return self._save(action, action.id)
 
+    @use_case
     def post_update(
         self,
         actor: Principal,
@@ -160,6 +208,7 @@ class Accord(Application[UUID]):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    @use_case
     def assign_lead(  # noqa: PLR0913
         self,
         actor: Principal,
@@ -187,23 +236,84 @@ class Accord(Application[UUID]):
         )
         return self._save(action, assignment_id)
 
+    def updatable_fields(self, actor: Principal, action_id: UUID) -> tuple[str, ...]:
+        """What `actor` may report on the action (every field, or a contributing agency's); NotPermitted if nothing.
+
+        The update form asks before showing itself, by the same rule `post_update` applies.
+        """
+        action = self.get(Action, action_id)
+        try:
+            action.check_may_post(actor, set(UPDATE_FIELDS))
+        except NotPermitted:
+            action.check_may_post(actor, set(CONTRIBUTOR_FIELDS))
+            return tuple(f for f in UPDATE_FIELDS if f in CONTRIBUTOR_FIELDS)
+        return UPDATE_FIELDS
+
+    @use_case
     def retract_update(self, actor: Principal, action_id: UUID, update_id: UUID, *, reason: str) -> Written:
         """The update is treated as entered in error from now on; it stays in history, marked."""
         action = self.get(Action, action_id)
         action.retract_update(actor=actor, update_id=str(update_id), reason=reason)
         return self._save(action, update_id)
 
+    # Plan import.
+
+    @use_case
+    def import_plan(  # noqa: PLR0913
+        self,
+        actor: Principal,
+        data: bytes,
+        *,
+        media_type: str | None = None,
+        filename: str | None = None,
+        options: ImportOptions | None = None,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> ImportResult:
+        """Read a plan file and, unless a dry run or any row has an error, save the whole plan in one transaction."""
+        return import_plan(
+            self,
+            actor,
+            data,
+            media_type=media_type,
+            filename=filename,
+            options=options,
+            dry_run=dry_run,
+            progress=progress,
+        )
+
     # Users.
 
-    def add_user(self, *, name: str, agency: str, role: str) -> tuple[UUID, str]:
-        """Register a user; return its id and its bearer token, which is shown only this once."""
+    @use_case
+    def add_user(self, *, name: str, agency: str, role: str, email: str | None = None) -> tuple[UUID, str]:
+        """Register a user; return its id and its bearer token, which is shown only this once.
+
+        `email` (optional, unique among users) is where reminders, digests and invitations go.
+        """
+        name = " ".join(name.split())
+        if not name:
+            raise RuleViolated("a user needs a name", field="name")
         self.check_agency(agency, "agency")
         if role not in ROLES:
             raise RuleViolated(f"role must be one of {', '.join(ROLES)}", field="role")
+        email = self.check_email(email)
         token = "acc_" + secrets.token_urlsafe(32)
         user = User(token_hash=hash_token(token), name=name, agency=agency, role=role)
+        user.change_email(email)
         self._save(user, user.id)
         return user.id, token
+
+    def check_email(self, email: str | None, user_id: UUID | None = None) -> str | None:
+        """An email address in its stored form (trimmed, lower case), or None; refused if another user has it."""
+        if email is None or not email.strip():
+            return None
+        email = email.strip().lower()
+        local, _, domain = email.partition("@")
+        if not local or "." not in domain or len(email) > EMAIL_MAX or any(c.isspace() for c in email):
+            raise RuleViolated("email must be an address such as name@example.org", field="email")
+        if any(u["email"] == email and u["id"] != user_id for u in self.list_users()):
+            raise RuleViolated("another user already has this email address", field="email")
+        return email
 
     def authenticate(self, token: str) -> Principal | None:
         try:
@@ -215,24 +325,118 @@ class Accord(Application[UUID]):
         return Principal(user_id=str(user.id), name=user.name, agency=user.agency, role=user.role)
 
     def list_users(self) -> list[dict[str, Any]]:
-        """Every registered user, in order of registration: id, name, agency, role, revoked; never a token."""
+        """Every registered user, in order of registration: id, name, agency, role, email, digests, revoked; never a
+        token."""
         users, position = [], 0
         while page := self.recorder.select_notifications(
             position, USERS_PAGE, topics=[REGISTERED], inclusive_of_start=False
         ):
             for notification in page:
                 user: User = self.get(User, UUID(str(notification.originator_id)))
-                who = {"name": user.name, "agency": user.agency, "role": user.role}
+                who: dict[str, Any] = {"name": user.name, "agency": user.agency, "role": user.role}
+                who |= {"email": user.email, "digests": user.digests}
                 users.append({"id": user.id, **who, "revoked": user.revoked})
             position = page[-1].id
         return users
 
+    @use_case
     def revoke_user(self, user_id: UUID) -> None:
         """From now on the user's token is refused (401); revoking a revoked user changes nothing."""
         user = self.get(User, user_id)
         if not user.revoked:
             user.revoke()
             self._save(user, user.id)
+
+    @use_case
+    def set_digests(self, user_id: UUID, on: bool) -> None:
+        """Turn the user's weekly digest on or off (reminders before meetings are not optional)."""
+        user = self.get(User, user_id)
+        user.change_digests(on)
+        if user.pending_events:
+            self._save(user, user.id)
+
+    # People signing in to the pages (bearer tokens stay as they are).
+
+    @property
+    def credentials(self) -> Credentials:
+        """Password and invitation hashes, in a table of the event store's database (built on first use)."""
+        if self._credentials is None:
+            self._credentials = Credentials(self.factory, clock=self.clock)
+        return self._credentials
+
+    @use_case
+    def invite_user(self, *, name: str, email: str, agency: str, role: str) -> tuple[UUID, str]:
+        """Register a user with an email address; return its id and a one-time invitation token (72 hours)."""
+        if not email or not email.strip():
+            raise RuleViolated("an invitation needs an email address", field="email")
+        user_id, _ = self.add_user(name=name, agency=agency, role=role, email=email)  # No bearer token shown.
+        return user_id, self.reinvite(user_id)
+
+    @use_case
+    def reinvite(self, user_id: UUID) -> str:
+        """A new invitation token for the user (earlier unused ones stay valid until they expire)."""
+        user = self.get(User, user_id)
+        token = secrets.token_urlsafe(32)
+        self.credentials.add_invitation(str(user.id), token)
+        user.invite()
+        self._save(user, user.id)
+        return token
+
+    def invited(self, token: str) -> Principal | None:
+        """Who an unused, unexpired, unrevoked invitation is for."""
+        user_id = self.credentials.invited_user(token)
+        return self.principal_of(user_id) if user_id else None
+
+    def accept_invitation(self, token: str, password: str) -> Principal:
+        """Set the invited user's password and spend the invitation; NotFound if it is spent, expired or revoked."""
+        principal = self.invited(token)
+        if principal is None:
+            raise NotFound("this invitation link has been used, has expired or was withdrawn")
+        check_password(password, email=self.get(User, UUID(principal.user_id)).email)
+        if not self.credentials.use_invitation(token, principal.user_id, password):
+            raise NotFound("this invitation link has been used, has expired or was withdrawn")
+        self.note_password_set(UUID(principal.user_id))
+        return principal
+
+    def set_password(self, user_id: UUID, password: str) -> None:
+        """Give a user a password directly (the demo's users); every session begun before ends."""
+        user = self.get(User, user_id)
+        check_password(password, email=user.email)
+        self.credentials.set_password(str(user.id), password)
+        self.note_password_set(user.id)
+
+    @use_case
+    def note_password_set(self, user_id: UUID) -> None:
+        user = self.get(User, user_id)
+        user.note_password_set()
+        self._save(user, user.id)
+
+    def sign_in(self, email: str, password: str) -> Principal | None:
+        """The user with this email address and password, unless revoked; None otherwise, saying not which."""
+        email = email.strip().lower()
+        found = next((u for u in self.list_users() if email and u["email"] == email), None)
+        if not self.credentials.verify(str(found["id"]) if found else None, password) or found is None:
+            return None
+        return self.principal_of(str(found["id"]))
+
+    def principal_of(self, user_id: str, signed_in_at: datetime | None = None) -> Principal | None:
+        """The user as a principal while it may act: not revoked and, given when a session began, not since
+        signed out (or given a new password)."""
+        try:
+            user: User = self.get(User, UUID(user_id))
+        except (NotFound, ValueError):
+            return None
+        if user.revoked:
+            return None
+        if signed_in_at is not None:
+            after = self.credentials.sessions_after(str(user.id))
+            if after is None or signed_in_at <= after:
+                return None
+        return Principal(user_id=str(user.id), name=user.name, agency=user.agency, role=user.role)
+
+    def sign_out(self, user_id: str) -> None:
+        """End every session of the user begun until now (cookies are signed, not stored: they cannot be deleted)."""
+        self.credentials.end_sessions(user_id)
 
     def is_empty(self) -> bool:
         return not self.recorder.max_notification_id()

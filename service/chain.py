@@ -149,8 +149,10 @@ class ChainedRecorder(ABC):
         for notification_id, event in sorted(zip(notification_ids, stored_events, strict=True), key=lambda p: p[0]):
             originator_id = str(event.originator_id)
             previous = streams.get(originator_id)
-            if previous is None:
-                previous = last_stream_hash(originator_id, event.originator_version)
+            if previous is None:  # A stream's first event has nothing before it: no query (imports start many).
+                previous = (
+                    ZERO if event.originator_version == 1 else last_stream_hash(originator_id, event.originator_version)
+                )
             stream = stream_hash(previous, originator_id, event.originator_version, event.topic, event.state)
             store = store_hash(store, stream)
             streams[originator_id] = stream

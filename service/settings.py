@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ class Settings:
     agencies: tuple[str, ...] = DEFAULT_AGENCIES
     timezone: str = "Europe/London"
     max_body_bytes: int = 64 * 1024
+    import_max_bytes: int = 10 * 1024 * 1024  # POST /api/v1/plans/import alone: a plan file, not JSON.
     load_demo: bool = True
     queue: str = "accord-projections"
     wait_seconds: float = 2.0
@@ -29,6 +31,14 @@ class Settings:
     rate_limit: str = "600/minute"  # Per bearer token (flask-limiter syntax; `off` for none).
     idempotency_hours: float = 24.0  # How long an Idempotency-Key's first response is kept for replay.
     cipher_key: str | None = None
+    smtp_url: str | None = None  # Without it, emails are written to outbox_dir as .eml files.
+    mail_from: str = "Accord <accord@localhost>"
+    base_url: str | None = None  # Where people reach the pages: invitation and email links (default http://host:port).
+    remind_days: int = 5  # Working days before the next meeting's updates_due that reminders go.
+    remind_at: str = "07:00"  # Local time (timezone) from which the workers' daily run sends.
+    outbox_dir: Path = VAR_DIR / "outbox"
+    secret_key: str | None = None  # Signs session cookies; without it, one is generated once into var/.
+    secure_cookies: bool | None = None  # Session cookies only over HTTPS; default: when base_url is https.
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -44,6 +54,7 @@ class Settings:
             agencies=tuple(a.strip() for a in agencies.split(",") if a.strip()) if agencies else defaults.agencies,
             timezone=env.get("ACCORD_TIMEZONE") or defaults.timezone,
             max_body_bytes=int(env.get("ACCORD_MAX_BODY_BYTES") or defaults.max_body_bytes),
+            import_max_bytes=int(env.get("ACCORD_IMPORT_MAX_BYTES") or defaults.import_max_bytes),
             load_demo=(env.get("ACCORD_DEMO") or "yes").lower() not in ("0", "no", "false", "off"),
             queue=env.get("ACCORD_QUEUE") or defaults.queue,
             wait_seconds=float(env.get("ACCORD_WAIT_SECONDS") or defaults.wait_seconds),
@@ -52,7 +63,46 @@ class Settings:
             cipher_key=env.get("ACCORD_CIPHER_KEY") or None,
             rate_limit=env.get("ACCORD_RATE_LIMIT") or defaults.rate_limit,
             idempotency_hours=float(env.get("ACCORD_IDEMPOTENCY_HOURS") or defaults.idempotency_hours),
+            smtp_url=env.get("ACCORD_SMTP_URL") or None,
+            mail_from=env.get("ACCORD_MAIL_FROM") or defaults.mail_from,
+            base_url=env.get("ACCORD_BASE_URL") or None,
+            remind_days=int(env.get("ACCORD_REMIND_DAYS") or defaults.remind_days),
+            remind_at=env.get("ACCORD_REMIND_AT") or defaults.remind_at,
+            outbox_dir=Path(env.get("ACCORD_OUTBOX_DIR") or defaults.outbox_dir),
+            secret_key=env.get("ACCORD_SECRET_KEY") or None,
+            secure_cookies=(
+                env["ACCORD_SECURE_COOKIES"].lower() in ("1", "yes", "true", "on")
+                if env.get("ACCORD_SECURE_COOKIES")
+                else None
+            ),
         )
+
+    @property
+    def pages_url(self) -> str:
+        """The pages' address, without a trailing slash: ACCORD_BASE_URL, else http://ACCORD_HOST:ACCORD_PORT."""
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def cookies_secure(self) -> bool:
+        return self.secure_cookies if self.secure_cookies is not None else self.pages_url.startswith("https://")
+
+    def session_secret(self) -> str:
+        """ACCORD_SECRET_KEY, else a key generated once into var/secret-key (mode 600) and kept for restarts."""
+        if self.secret_key:
+            return self.secret_key
+        path = VAR_DIR / "secret-key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fresh = path.with_name(f".secret-key.{os.getpid()}.tmp")
+            fresh.write_text(secrets.token_urlsafe(48))
+            fresh.chmod(0o600)
+            try:
+                os.link(fresh, path)  # Atomic, and never replaces a key another process made first.
+            except FileExistsError:
+                pass
+            finally:
+                fresh.unlink()
+        return path.read_text().strip()
 
     @property
     def is_postgres(self) -> bool:

@@ -40,6 +40,11 @@ def build(settings: Settings, attempts: int = 20) -> System:
     return bootstrap(settings, in_process=False)
 
 
+def current_system() -> System:
+    """The worker process's system (for the other jobs modules): `system()`, built once."""
+    return system()
+
+
 def catch_up(projection: str) -> int:
     """Drain everything recorded so far, then end.
 

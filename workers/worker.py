@@ -11,6 +11,7 @@ from rq import SimpleWorker
 from service.settings import Settings
 from workers import jobs
 from workers.queue import nudge, projection_queue
+from workers.reminders import cron_scheduler, mail_queue_name, run_cron
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,14 @@ def run_worker(settings: Settings, burst: bool = False) -> None:
             nudge(queue, names, force=True)
 
     threading.Thread(target=tick, name="accord-catch-up-timer", daemon=True).start()
+    # Reminders and digests: RQ's cron scheduler enqueues them on their own queue, which projections go before.
+    mail = projection_queue(settings.redis_url, mail_queue_name(settings.queue))
+    cron = cron_scheduler(mail.connection, mail.name)
+    if not burst:
+        threading.Thread(target=run_cron, args=(cron, stop), name="accord-cron", daemon=True).start()
     try:
         # SimpleWorker runs jobs in this process, sharing its connections: no fork per job.
-        SimpleWorker([queue], connection=queue.connection, serializer=queue.serializer).work(
+        SimpleWorker([queue, mail], connection=queue.connection, serializer=queue.serializer).work(
             burst=burst, logging_level="INFO"
         )
     finally:

@@ -29,6 +29,7 @@ class World:
     recommendation_id: str
     action_id: str = ""
     update_id: str = ""
+    meeting_id: str = ""
 
     def fill(self, name: str) -> str:
         values = {
@@ -36,6 +37,7 @@ class World:
             "recommendation_id": self.recommendation_id,
             "action_id": self.action_id,
             "update_id": self.update_id,
+            "meeting_id": self.meeting_id,
             "agency": RELATIONS["own"],
         }
         if name not in values:
@@ -45,6 +47,10 @@ class World:
 
 def coordinator_only(role: str, relation: str) -> int:
     return 201 if role == "coordinator" else 403
+
+
+def coordinator_only_file(role: str, relation: str) -> int:
+    return 415 if role == "coordinator" else 403
 
 
 def lead_or_contributor(role: str, relation: str) -> int:
@@ -87,6 +93,10 @@ WRITES: dict[tuple[str, str], tuple[Callable[[World], dict[str, Any]], Callable[
         },
         coordinator_only,
     ),
+    ("post", "/api/v1/plans/{plan_id}/meetings"): (
+        lambda w: {"date": "2027-01-20", "title": "Safeguarding board", "updates_due": "2027-01-13"},
+        coordinator_only,
+    ),
     ("post", "/api/v1/actions/{action_id}/updates"): (lambda w: {"progress": "Reported progress"}, lead_or_contributor),
     ("post", "/api/v1/actions/{action_id}/lead"): (
         lambda w: {"lead_agency": "council", "contributing_agencies": ["health"]},
@@ -96,6 +106,9 @@ WRITES: dict[tuple[str, str], tuple[Callable[[World], dict[str, Any]], Callable[
         lambda w: {"reason": "Entered in error"},
         own_agency,
     ),
+    # The import takes a plan file, never JSON: a coordinator sending this JSON body is told so (415), every other
+    # role is refused first (tests/e2e/test_import.py imports real files).
+    ("post", "/api/v1/plans/import"): (lambda w: {"file": "not a plan"}, coordinator_only_file),
 }
 # Reads that not every role may make; every other read is open to every role ("reads everything").
 RESTRICTED_READS = {
@@ -164,6 +177,12 @@ def test_every_role_gets_the_contracts_answer_from_every_endpoint(
     coordinator, health = users.headers("coordinator", "lscb"), users.headers("editor", "health")
     plan_id, recommendation_id, _ = plan_with_action(client, coordinator)
     world = World(plan_id, recommendation_id)
+    meeting = client.post(
+        f"/api/v1/plans/{plan_id}/meetings",
+        json={"date": "2027-01-20", "title": "Board", "updates_due": "2027-01-13"},
+        headers=coordinator,
+    )
+    world.meeting_id = meeting.json["id"]
     callers = {relation: users.headers(role, agency) for relation, agency in RELATIONS.items()}
     wrong, cells = [], 0
     for method, path, operation in operations(client):

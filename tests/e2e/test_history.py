@@ -246,3 +246,16 @@ def test_openapi_describes_history_and_retractions(client: Any) -> None:
     paths = client.get("/api/v1/openapi.json").json["paths"]
     assert "get" in paths["/api/v1/actions/{action_id}/history"]
     assert "post" in paths["/api/v1/actions/{action_id}/updates/{update_id}/retractions"]
+
+
+def test_an_item_shows_only_the_fields_whose_value_changed(
+    client: Any, coordinator: dict[str, str], health: dict[str, str], action_id: str
+) -> None:
+    post_update(client, action_id, health, progress="Started", status="in_progress", rag="amber")
+    post_update(client, action_id, health, rag="amber", status="in_progress")  # Says what already was.
+    post_update(client, action_id, health, rag="amber", progress="Still amber")
+    same_lead = {"lead_agency": "health", "lead_person": "Designated Nurse", "contributing_agencies": ["police"]}
+    assert client.post(f"/api/v1/actions/{action_id}/lead", json=same_lead, headers=coordinator).status_code == 201
+    items = history(client, action_id, health)
+    assert [i["changes"] for i in items[2:]] == [{}, {}, {"lead_person": {"from": None, "to": "Designated Nurse"}}]
+    assert items[3]["text"] == "Still amber"  # Its text is shown; the RAG it repeated is not a change.

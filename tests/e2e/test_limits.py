@@ -118,10 +118,10 @@ def test_users_are_listed_without_their_tokens_and_a_revoked_token_gets_401(
     listed = accord(settings, "users", "list")
     assert listed.returncode == 0, listed.stderr
     assert editor_token not in listed.stdout and reader_token not in listed.stdout
-    rows = [line.split(maxsplit=4) for line in listed.stdout.splitlines()[1:]]
+    rows = [line.split(maxsplit=5) for line in listed.stdout.splitlines()[1:]]
     assert rows == [
-        [str(editor_id), "health", "editor", "no", "Dr Khan"],
-        [str(reader_id), "lscb", "reader", "no", "Board member"],
+        [str(editor_id), "health", "editor", "no", "-", "Dr Khan"],
+        [str(reader_id), "lscb", "reader", "no", "-", "Board member"],
     ]
 
     revoked = accord(settings, "users", "revoke", str(editor_id))
@@ -141,3 +141,44 @@ def test_revoking_an_unknown_user_fails_and_revoking_twice_changes_nothing(syste
     position = system.app.recorder.max_notification_id()
     system.app.revoke_user(user_id)
     assert system.app.recorder.max_notification_id() == position
+
+
+def test_a_user_may_be_given_an_email_address_once_per_address(system: Any, settings: Settings) -> None:
+    added = accord(
+        settings,
+        "users",
+        "add",
+        "--name",
+        "Named Nurse",
+        "--agency",
+        "health",
+        "--role",
+        "editor",
+        "--email",
+        " Nurse@Trust.example.org ",
+    )
+    assert added.returncode == 0, added.stderr
+    listed = accord(settings, "users", "list")
+    assert listed.stdout.splitlines()[1].split(maxsplit=5)[4:] == ["nurse@trust.example.org", "Named Nurse"]
+    assert [u["email"] for u in system.app.list_users()] == ["nurse@trust.example.org"]
+
+    again = accord(
+        settings,
+        "users",
+        "add",
+        "--name",
+        "Someone else",
+        "--agency",
+        "police",
+        "--role",
+        "editor",
+        "--email",
+        "NURSE@trust.example.org",
+    )
+    assert (again.returncode, again.stderr.strip()) == (2, "accord: another user already has this email address")
+    for wrong in ("nurse", "nurse@localhost", "a b@example.org"):
+        refused = accord(
+            settings, "users", "add", "--name", "X", "--agency", "police", "--role", "editor", "--email", wrong
+        )
+        assert refused.returncode == 2, wrong
+    assert len(system.app.list_users()) == 1

@@ -1,5 +1,7 @@
 """Generated attacks (issue 5, item 7): schemathesis reads /api/v1/openapi.json and sends generated requests,
-valid and invalid, to every operation of the app in process (WSGI) on SQLite.
+valid and invalid, to every operation of the app in process (WSGI) on SQLite; fewer on PostgreSQL; and fewer again
+over real HTTP to `accord serve` (gunicorn) on PostgreSQL, where an outside run once found a 500 that none in process
+reached.
 
 The store is seeded with a plan, recommendations, actions (one closed) and updates. Two generated requests in three
 that were generated valid get those ids in their path (and body, query), known agencies and their own
@@ -17,6 +19,10 @@ operation of the document.
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 import tempfile
 import time
 import zlib
@@ -27,15 +33,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 
 from api import create_app
 from service.bootstrap import System, bootstrap
 from service.settings import Settings
+from tests.builders import fresh_schema
 
 OPENAPI = "/api/v1/openapi.json"
+ACCORD = str(Path(sys.executable).with_name("accord"))
 EXAMPLES = 100  # Per operation in the fuzzing phase; the examples and coverage phases add theirs.
+POSTGRES_EXAMPLES = 20  # The same, in process on PostgreSQL: each write a PostgreSQL transaction.
+SERVED_EXAMPLES = 8  # The same, over real HTTP to `accord serve` (gunicorn) on PostgreSQL.
 MIN_REQUESTS = 1000
 PROBLEM = "application/problem+json"
 # Generated requests sent, per operation; and the statuses they got.
@@ -141,13 +152,28 @@ class SeededApp:
 
 
 APP = SeededApp()
-schema = schemathesis.openapi.from_dict(openapi_document(), config=CONFIG)
+
+
+@schemathesis.serializer(
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+)
+def plan_file(context: Any, value: Any) -> bytes:
+    """The plan import's bodies (binary strings) sent as generated: garbage must get a 422, never a 500."""
+    data = getattr(value, "data", value)
+    return data.encode() if isinstance(data, str) else bytes(data)
+
+
+DOCUMENT = openapi_document()
+schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
 schema.app = APP  # As `from_wsgi` does.
+over_http = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)  # To `accord serve`, by requests.
 
 
 ROLES = ("coordinator", "editor", "inspector")
 
 
+@over_http.auth(refresh_interval=None)
 @schema.auth(refresh_interval=None)
 class Roles:
     """Mostly the coordinator (who may do everything); a fifth each, a health editor and an inspector.
@@ -173,13 +199,10 @@ def with_tokens(case: Any, tokens: dict[str, str]) -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
-    STARTED.append(time.monotonic())
-    database = tmp_path_factory.mktemp("schemathesis") / "accord.db"
+def seeded_system(database_url: str) -> tuple[System, Any, dict[str, str], dict[str, list[str]]]:
     # No rate limit: one token sends well over 600 requests a minute here (test_limits covers the 429). No wait for
     # a generated Accord-Min-Position far beyond the store's head: the read answers at once, `Accord-Caught-Up: false`.
-    settings = Settings(database_url=f"sqlite:///{database}", load_demo=False, rate_limit="off", wait_seconds=0.0)
+    settings = Settings(database_url=database_url, load_demo=False, rate_limit="off", wait_seconds=0.0)
     system = bootstrap(settings)
     app = create_app(system=system)
     tokens = {
@@ -188,10 +211,61 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         "inspector": system.app.add_user(name="Fuzz inspector", agency="lscb", role="inspector")[1],
     }
     ids = seed(app.test_client(), {"Authorization": f"Bearer {tokens['coordinator']}"})
-    APP.app = app
+    return system, app, tokens, ids
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+    STARTED.append(time.monotonic())
+    yield from serving(seeded_system(f"sqlite:///{tmp_path_factory.mktemp('schemathesis') / 'accord.db'}"))
+
+
+@pytest.fixture(scope="module")
+def seeded_postgres(postgres_database: str) -> Iterator[Seeded]:
+    STARTED.append(time.monotonic())
+    with fresh_schema(postgres_database) as url:
+        yield from serving(seeded_system(url))
+
+
+def serving(seeded: tuple[System, Any, dict[str, str], dict[str, list[str]]]) -> Iterator[Seeded]:
+    """The app the generated requests go to, while the tests using it run."""
+    system, app, tokens, ids = seeded
+    before, APP.app = APP.app, app
     yield Seeded(system, app, tokens, ids)
-    APP.app = None
+    APP.app = before
     system.close()
+
+
+@pytest.fixture(scope="module")
+def served(postgres_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Seeded, str]]:
+    """`accord serve` (gunicorn) in its own process, on a store seeded as the others: the seed and the users are
+    written in process first, then the server reads the same PostgreSQL schema."""
+    STARTED.append(time.monotonic())
+    with fresh_schema(postgres_database) as url:
+        system, _, tokens, ids = seeded_system(url)
+        system.close()
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = {**os.environ, "ACCORD_DATABASE_URL": url, "ACCORD_PORT": str(port), "ACCORD_DEMO": "no"}
+        env |= {"ACCORD_RATE_LIMIT": "off", "ACCORD_WAIT_SECONDS": "0"}
+        cwd = tmp_path_factory.mktemp("served")
+        server = subprocess.Popen([ACCORD, "serve"], env=env, cwd=cwd, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if requests.get(f"{base}/readyz", timeout=5).status_code == 200:
+                        break
+                except requests.ConnectionError:
+                    pass
+                assert server.poll() is None and time.monotonic() < deadline, "accord serve did not start"
+                time.sleep(0.2)
+            yield Seeded(system, None, tokens, ids), base
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 def generated_valid(case: Any, location: str) -> bool:
@@ -250,9 +324,42 @@ def plug_into_body(case: Any, body: dict[str, Any], ids: dict[str, list[str]]) -
     suppress_health_check=list(HealthCheck),
 )
 def test_generated_requests_get_documented_answers(case: Any, seeded: Seeded) -> None:
+    check(case, seeded)
+
+
+@pytest.mark.postgres
+@schema.parametrize()
+@settings(
+    max_examples=POSTGRES_EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_generated_requests_get_documented_answers_on_postgresql(case: Any, seeded_postgres: Seeded) -> None:
+    check(case, seeded_postgres)
+
+
+@pytest.mark.postgres
+@over_http.parametrize()
+@settings(
+    max_examples=SERVED_EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_generated_requests_over_http_to_accord_serve_get_documented_answers(
+    case: Any, served: tuple[Seeded, str]
+) -> None:
+    seeded, base = served
+    check(case, seeded, base_url=base)
+
+
+def check(case: Any, seeded: Seeded, **call: Any) -> None:
     plug_in_ids(case, seeded.ids)
     role = with_tokens(case, seeded.tokens)
-    response = case.call_and_validate()
+    response = case.call_and_validate(**call)
     SENT[case.operation.label] += 1
     ROLES_SENT[role or "no valid token"] += 1
     STATUSES[case.operation.label, response.status_code] += 1
@@ -316,7 +423,8 @@ def test_the_run_sent_at_least_a_thousand_requests_with_valid_tokens_across_ever
         pytest.skip("runs after test_generated_requests_get_documented_answers, in the same session")
     operations = {result.ok().label for result in schema.get_all_operations()}
     total, with_token = sum(SENT.values()), sum(n for role, n in ROLES_SENT.items() if role in ROLES)
-    print(f"\nschemathesis: {total} generated requests in {time.monotonic() - STARTED[0]:.0f}s, by {dict(ROLES_SENT)}")
+    took = time.monotonic() - min(STARTED)
+    print(f"\nschemathesis: {total} generated requests in {took:.0f}s, by {dict(ROLES_SENT)}")
     for label in sorted(SENT):
         statuses = ", ".join(f"{status}: {n}" for (of, status), n in sorted(STATUSES.items()) if of == label)
         print(f"  {label}: {SENT[label]} ({statuses})")

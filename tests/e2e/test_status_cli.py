@@ -188,7 +188,9 @@ def test_unknown_plans_exit_2_with_a_clear_message(database_url: str, story: Sto
     assert (result.returncode, result.stdout, result.stderr.strip()) == (2, "", f"accord: no plan {unknown}")
     result = accord_status(database_url, "--plan", "PCT-42")
     assert (result.returncode, result.stdout) == (2, "")
-    assert "--plan: expected a plan id (a UUID), not 'PCT-42'" in result.stderr
+    assert "accord: no plan's title starts with 'PCT-42': see `accord plans list`" in result.stderr
+    result = accord_status(database_url, "--plan", "2")
+    assert (result.returncode, result.stderr.strip()) == (2, "accord: no plan number 2: `accord plans list` shows 1")
     result = accord_status(database_url)
     assert result.returncode == 2 and "--plan" in result.stderr
     # Before the plan was recorded (the end of yesterday), it was not known.
@@ -212,7 +214,53 @@ def test_a_lagging_view_is_said_on_stderr(database_url: str, story: Story) -> No
     assert row(result.stdout, "1.1") is not None
 
 
-def test_help_documents_dates_and_instants() -> None:
+@backends
+def test_a_plan_is_found_by_its_number_in_plans_list_or_the_start_of_its_title(
+    database_url: str, story: Story, client: Any, users: Any
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    env |= {"ACCORD_DATABASE_URL": database_url, "ACCORD_DEMO": "no"}
+    listed = subprocess.run([ACCORD, "plans", "list"], env=env, capture_output=True, text=True, check=True, timeout=60)
+    assert listed.stdout.splitlines()[1].split(maxsplit=3) == [
+        "1",
+        story.plan_id,
+        "lscb",
+        "Safeguarding Action Plan, 22 March 2011",
+    ]
+    known = ("--known-at", story.day(0))
+    by_id = accord_status(database_url, "--plan", story.plan_id, *known).stdout
+    assert by_id.startswith("Safeguarding Action Plan, 22 March 2011\n")
+    for given in ("1", "safeguarding action", "  Safeguarding Action Plan, 22 March 2011 "):
+        assert accord_status(database_url, "--plan", given, *known).stdout == by_id, given
+    second = {"title": "Safeguarding Action Plan, 2012 review", "source": "s", "owner_agency": "lscb"}
+    assert client.post("/api/v1/plans", json=second, headers=users.headers("coordinator")).status_code == 201
+    result = accord_status(database_url, "--plan", "Safeguarding")
+    assert (result.returncode, result.stderr.strip()) == (
+        2,
+        "accord: 2 plans' titles start with 'Safeguarding' (numbers 1, 2): say which",
+    )
+    assert "2012 review" in accord_status(database_url, "--plan", "2").stdout
+
+
+def test_help_documents_dates_and_instants_and_says_each_once() -> None:
     result = subprocess.run([ACCORD, "status", "--help"], capture_output=True, text=True, check=True, timeout=60)
-    assert "END of that day in the deployment's time zone" in result.stdout
-    assert "2026-11-25T14:03:00+00:00" in result.stdout
+    text = " ".join(result.stdout.split())
+    assert "END of that day in ACCORD_TIMEZONE" in text
+    assert "2026-11-25T14:03:00+00:00" in text
+    for option in ("--plan", "--as-at", "--known-at"):
+        assert len(re.findall(rf"^\s+{option} [A-Z]+\s", result.stdout, re.MULTILINE)) == 1, result.stdout
+
+
+def test_users_add_refuses_a_blank_name_and_documents_every_option(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    env |= {"ACCORD_DATABASE_URL": f"sqlite:///{tmp_path / 'accord.db'}", "ACCORD_DEMO": "no"}
+    for name in ("", "   "):
+        command = [ACCORD, "users", "add", "--name", name, "--agency", "health", "--role", "editor"]
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=60)
+        assert (result.returncode, result.stdout, result.stderr.strip()) == (2, "", "accord: a user needs a name")
+    listed = subprocess.run([ACCORD, "users", "list"], env=env, capture_output=True, text=True, check=True, timeout=60)
+    assert listed.stdout.splitlines()[1:] == []
+    helped = subprocess.run([ACCORD, "users", "add", "--help"], capture_output=True, text=True, check=True)
+    options = re.findall(r"^  (--\w+)(.*)$", helped.stdout, re.MULTILINE)
+    assert [name for name, _ in options] == ["--name", "--agency", "--role"]
+    assert "coordinator:" in helped.stdout and "ACCORD_AGENCIES" in helped.stdout

@@ -6,9 +6,9 @@ retractions (batch 4). After each, we keep what `GET /plans/{id}` and `GET /acti
 the instant we saw it. At the end, every `as_at=<that day>&known_at=<that instant>` must give back
 exactly what was shown then, and the "as known now" views must follow the contract's semantics.
 
-Accord's clock (what "today" and "now" are) is ours to move. Events are stamped with the real wall
-clock, so the clock is kept ahead of it (its days lie a week or more from now), as "now" is after every
-recorded event in production; the knowledge-time cut points are real instants taken between batches.
+Accord's clock (what "today" and "now" are, and the instant each event is stamped with) is ours to move: its
+days lie a week or more from now, and it ticks a millisecond at each reading, so every event has its own instant;
+the knowledge-time cut points are its readings between batches.
 """
 
 from __future__ import annotations
@@ -53,13 +53,15 @@ def fixture_update(number: str, index: int) -> dict[str, Any]:
 
 
 class Clock:
-    """Accord's idea of now: noon (UTC) on the scenario's current day."""
+    """Accord's idea of now: noon (UTC) on the scenario's current day, a millisecond later at each reading."""
 
     def __init__(self) -> None:
         self.today = LOADED
+        self.ticks = 0
 
     def __call__(self) -> datetime:
-        return datetime.combine(self.today, time(12), tzinfo=UTC)
+        self.ticks += 1
+        return datetime.combine(self.today, time(12), tzinfo=UTC) + timedelta(milliseconds=self.ticks)
 
     def move_to(self, n: int) -> None:
         assert day(n) >= self.today, "the scenario only moves forward"
@@ -163,7 +165,7 @@ class Scenario:
             for rec in plan["recommendations"]
             for a in rec["actions"]
         }
-        return Seen(self.clock.today, datetime.now(UTC), plan, actions)
+        return Seen(self.clock.today, self.clock(), plan, actions)
 
     def status(self, as_at: int | date, known_at: datetime | None = None, **kw: Any) -> dict[str, Any]:
         query = {"as_at": iso(as_at) if isinstance(as_at, int) else as_at.isoformat(), **kw}
