@@ -26,9 +26,9 @@ from eventsourcing.utils import Environment
 from adapters.ddl import ddl_lock
 
 
-def is_postgres(env: Mapping[str, str]) -> bool:
-    """The one dialect switch: the library's persistence module named in the environment."""
-    return env.get("PERSISTENCE_MODULE") == "eventsourcing.postgres"
+def is_postgres(store: InfrastructureFactory[Any]) -> bool:
+    """The one dialect switch: whether the library built this datastore for PostgreSQL (else SQLite)."""
+    return isinstance(store.datastore, PostgresDatastore)  # type: ignore[attr-defined]
 
 
 def identifier(name: str) -> str:
@@ -155,7 +155,7 @@ def factory(env: Mapping[str, str], name: str) -> InfrastructureFactory[Any]:
 
 def database(store: InfrastructureFactory[Any], prefix: str, names: Iterable[str]) -> Database:
     datastore = store.datastore  # type: ignore[attr-defined]
-    postgres = isinstance(datastore, PostgresDatastore)
+    postgres = is_postgres(store)
     dialect = Dialect(postgres=postgres, schema=datastore.schema if postgres else "main")
     return Database(datastore, dialect, Tables(dialect, prefix, names))
 
@@ -179,7 +179,7 @@ def one_at_a_time(store: InfrastructureFactory[Any]) -> Iterator[None]:
     PostgreSQL: one advisory lock. SQLite: one lock file in the databases' folder (held with flock).
     """
     datastore = store.datastore  # type: ignore[attr-defined]
-    if not isinstance(datastore, PostgresDatastore):
+    if not is_postgres(store):
         db_name = datastore.pool.db_name
         if datastore.pool.is_sqlite_memory_mode:
             yield

@@ -153,13 +153,13 @@ def shares(stats: pstats.Stats) -> dict[str, float]:
 
     whole = cumulative("projections/operations.py", "rebuild")
     write = cumulative("projections/view.py", "write")
-    batch = sum(v[3] for (f, _, fn), v in table.items() if f.startswith(os.getcwd()) and fn == "apply_batch")
+    batch = cumulative("projections/view.py", "apply_batch")
     sql_in_batch = called_from("psycopg/cursor.py", ("execute", "executemany"), ("projections/", "adapters/"))
     sql_in_batch += cumulative("psycopg/cursor.py", "copy") + cumulative("psycopg/copy.py", "write_row")  # COPY.
     parts = {
         "read": cumulative("eventsourcing/postgres.py", "select_notifications"),
         "decode": cumulative("eventsourcing/persistence.py", "to_domain_event"),
-        "fold": cumulative("eventsourcing/domain.py", "mutate") + cumulative("projections/temporal.py", "revise"),
+        "fold": cumulative("eventsourcing/domain.py", "mutate") + cumulative("projections/segments.py", "revise"),
         "sql": sql_in_batch + (write - batch),
     }
     parts["rest"] = whole - sum(parts.values())

@@ -23,8 +23,6 @@ class MeetingsView(SqlView):
             "CREATE INDEX IF NOT EXISTS {i.meetings_plan} ON {t.meetings} (plan_id, date)",
         ]
 
-    # Writing: a batch's meetings, inserted together.
-
     def begin(self, events: Sequence[Any], c: Any) -> list[tuple[str, ...]]:
         return []
 
@@ -52,8 +50,10 @@ class MeetingsView(SqlView):
 
     def meetings(self, plan_id: str | None = None) -> list[dict[str, Any]]:
         """A plan's meetings (or every plan's), in date order: id, plan_id, date, title, updates_due (ISO dates)."""
-        where = "WHERE plan_id = {plan_id} " if plan_id else ""
+        columns = "id, plan_id, date, title, updates_due, scheduled_at"
+        if plan_id is None:
+            return self.db.fetchall("SELECT " + columns + " FROM {t.meetings} ORDER BY date, scheduled_at")
         return self.db.fetchall(
-            "SELECT " + ", ".join(COLUMNS) + " FROM {t.meetings} " + where + "ORDER BY date, scheduled_at",
+            "SELECT " + columns + " FROM {t.meetings} WHERE plan_id = {plan_id} ORDER BY date, scheduled_at",
             {"plan_id": plan_id},
         )

@@ -111,9 +111,9 @@ class Views:
         self.env = dict(env)
         self.classes = dict(classes)
         self.load = load
-        self.postgres = is_postgres(env)
         # PostgreSQL: one datastore (pool) for the registry and every view; SQLite: the registry's own file.
         self.store = factory(self.env, "views")
+        self.postgres = is_postgres(self.store)
         self.registry = Registry(self.store)
         self._lock = threading.RLock()
         self._live: dict[str, Live] = {}

@@ -43,6 +43,22 @@ class KnownFact(Fact):
     retracted_at: datetime | None = None
 
 
+def as_known(facts: list[KnownFact], known_at: datetime | None) -> list[Fact]:
+    """The facts as they stood at `known_at` (None: now): those recorded by then, retracted only if the
+    retraction was recorded by then; ready for the domain's fold."""
+    if known_at is None:
+        return list(facts)
+    return [
+        Fact(f.update_id, f.kind, f.seq, f.effective_date, f.agency, f.values, bool(retracted_by(f, known_at)))
+        for f in facts
+        if f.recorded_at is not None and f.recorded_at <= known_at
+    ]
+
+
+def retracted_by(fact: KnownFact, known_at: datetime) -> bool:
+    return fact.retracted and fact.retracted_at is not None and fact.retracted_at <= known_at
+
+
 @dataclass
 class Row:
     known_from: str

@@ -20,8 +20,6 @@ from eventsourcing.persistence import InfrastructureFactory
 from adapters.sql import Database, database, one_at_a_time
 from domain.errors import RuleViolated
 
-NAMES = ("passwords", "invitations")
-
 DDL = (
     "CREATE TABLE IF NOT EXISTS {t.passwords} (user_id TEXT PRIMARY KEY, password_hash TEXT NOT NULL,"
     " sessions_after TEXT NOT NULL)",
@@ -62,7 +60,7 @@ class Credentials:
     """Password hashes and invitations, per user id, in the event store's database."""
 
     def __init__(self, factory: InfrastructureFactory[Any], clock: Callable[[], datetime]) -> None:
-        self.db: Database = database(factory, "accord", NAMES)
+        self.db: Database = database(factory, "accord", ["passwords", "invitations"])
         self.clock = clock
         self.hasher = PasswordHasher()  # Argon2id, with the library's (RFC 9106) recommended parameters.
         self.dummy = self.hasher.hash("an unknown account costs a sign-in as much as a known one")

@@ -21,8 +21,6 @@ from eventsourcing.persistence import InfrastructureFactory
 
 from adapters.sql import Database, database, one_at_a_time
 
-NAMES = ("outbox", "outbox_waiting")
-
 DDL = (
     "CREATE TABLE IF NOT EXISTS {t.outbox} (id TEXT PRIMARY KEY, kind TEXT NOT NULL, ref TEXT NOT NULL,"
     " user_id TEXT NOT NULL, recipient TEXT NOT NULL, message TEXT NOT NULL, created_at TEXT NOT NULL,"
@@ -62,7 +60,7 @@ class Entry:
 
 class Outbox:
     def __init__(self, factory: InfrastructureFactory[Any], *, clock: Callable[[], datetime]) -> None:
-        self.db: Database = database(factory, "accord", NAMES)
+        self.db: Database = database(factory, "accord", ["outbox", "outbox_waiting"])
         self.clock = clock
         with one_at_a_time(factory):
             self.db.run(DDL)
@@ -101,8 +99,8 @@ class Outbox:
         with self.db.transaction(commit=True) as c:
             self.db.execute(
                 c,
-                "UPDATE {t.outbox} SET claimant = {me}, claimed_until = {until} WHERE id = (SELECT id FROM {t.outbox}"
-                " WHERE sent_at IS NULL AND next_attempt_at <= {now}"
+                "UPDATE {t.outbox} SET claimant = {me}, claimed_until = {until} WHERE id = (SELECT id FROM"
+                " {t.outbox} WHERE sent_at IS NULL AND next_attempt_at <= {now}"
                 " AND (claimed_until IS NULL OR claimed_until < {now})"
                 f" ORDER BY created_at, id LIMIT 1{lock}) RETURNING *",
                 params,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from domain.clock import stamping_with
-from domain.timeline import UPDATE, Fact, fold, initial_state
+from domain.timeline import UPDATE, fold, initial_state
+from projections.segments import KnownFact, as_known
 from service.app import Accord
 from tests.builders import AGENCIES, COORDINATOR, plan_with_actions
 
@@ -45,22 +46,26 @@ def test_outside_a_use_case_events_are_stamped_with_the_real_time() -> None:
     assert all(before <= e.timestamp <= datetime.now(UTC) for e in app.events.get(plan_id))
 
 
-def fact(update_id: str, seq: int, day: int, **values: object) -> Fact:
-    return Fact(update_id, UPDATE, seq, START + timedelta(days=day), "health", dict(values))
+def fact(update_id: str, seq: int, day: int, recorded: int, **values: object) -> KnownFact:
+    return KnownFact(
+        update_id, UPDATE, seq, START + timedelta(days=day), "health", dict(values), recorded_at=at(recorded)
+    )
 
 
-def test_a_retracted_update_is_folded_until_it_is_retracted_and_never_after() -> None:
-    """The fold's part of retraction; when a retraction was *known* is the temporal view's (test_time_travel)."""
-    right = fact("a", 2, 10, progress="Audit tool issued", rag="green")
-    wrong = fact("b", 3, 12, progress="Withdrawn by mistake", status="withdrawn", rag="red")
+def at(hour: int) -> datetime:
+    return datetime(2011, 6, 1, tzinfo=UTC) + timedelta(hours=hour)
+
+
+def test_a_retracted_update_is_folded_until_its_retraction_is_known_and_never_after() -> None:
+    right = fact("a", 2, 10, recorded=1, progress="Audit tool issued", rag="green")
+    wrong = fact("b", 3, 12, recorded=2, progress="Withdrawn by mistake", status="withdrawn", rag="red")
+    wrong.retracted, wrong.retracted_at = True, at(5)
     initial = initial_state(due_date=None)
-    before = fold(initial, [right, wrong], as_at=START + timedelta(days=30))
-    assert (before["status"], before["rag"]) == ("withdrawn", "red")
-    assert before["last_update"]["text"] == "Withdrawn by mistake"
-    wrong.retracted = True
-    after = fold(initial, [right, wrong], as_at=START + timedelta(days=30))
-    assert (after["status"], after["rag"]) == ("not_started", "green")
-    assert after["last_update"] == {"text": "Audit tool issued", "effective_date": START + timedelta(days=10)}
-    assert fold(initial, [right, wrong]) == after  # As at today, too.
-    wrong.retracted = False
-    assert fold(initial, [right, wrong], as_at=START + timedelta(days=11))["rag"] == "green"  # Not yet in effect.
+    as_known_before = fold(initial, as_known([right, wrong], at(4)), as_at=START + timedelta(days=30))
+    assert (as_known_before["status"], as_known_before["rag"]) == ("withdrawn", "red")
+    assert as_known_before["last_update"]["text"] == "Withdrawn by mistake"
+    for known_at in (at(5), at(6), None):  # At the retraction, after it, and now.
+        state = fold(initial, as_known([right, wrong], known_at), as_at=START + timedelta(days=30))
+        assert (state["status"], state["rag"]) == ("not_started", "green")
+        assert state["last_update"] == {"text": "Audit tool issued", "effective_date": START + timedelta(days=10)}
+    assert fold(initial, as_known([right, wrong], at(4)), as_at=START + timedelta(days=11))["rag"] == "green"
