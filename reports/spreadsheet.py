@@ -13,26 +13,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from reports import words
+from service.plan_sheet import ABOUT_SHEET, ACTIONS_HEADER, ACTIONS_SHEET
 from service.reports import Report
 
-HEADER = (
-    "Recommendation",
-    "Recommendation text",
-    "Action",
-    "What we will do",
-    "By when",
-    "Due date",
-    "Lead agency",
-    "Lead person",
-    "Contributing agencies",
-    "Status",
-    "RAG",
-    "Overdue",
-    "Update",
-    "Update effective",
-    "Impact",
-    "Cost",
-)
+HEADER = ACTIONS_HEADER  # The contract's columns, which the plan import reads back (service/plan_sheet.py).
 WIDTHS = (8, 40, 8, 50, 24, 12, 12, 20, 20, 12, 8, 9, 60, 12, 40, 12)
 RAG_COLUMN, DATE_COLUMNS = HEADER.index("RAG") + 1, (HEADER.index("Due date") + 1, HEADER.index("Update effective") + 1)
 FILLS = {
@@ -72,7 +56,7 @@ def rows(report: Report) -> list[list[Any]]:
 def render_xlsx(report: Report) -> bytes:
     book = Workbook()
     sheet = book.active
-    sheet.title = "Actions"
+    sheet.title = ACTIONS_SHEET
     sheet.append(HEADER)
     for cell in sheet[1]:
         cell.font, cell.fill = Font(bold=True), HEADING
@@ -90,7 +74,7 @@ def render_xlsx(report: Report) -> bytes:
         sheet.column_dimensions[get_column_letter(n)].width = width
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(HEADER))}{sheet.max_row}"
-    about(book.create_sheet("About"), report)
+    about(book.create_sheet(ABOUT_SHEET), report)
     for each in book.worksheets:
         proof_footer(each, report)
     out = BytesIO()
@@ -136,7 +120,7 @@ def proof_footer(sheet: Any, report: Report) -> None:
     sheet.oddFooter.right.text = "Page &P of &N"
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.print_title_rows = "1:1" if sheet.title == "Actions" else None
+    sheet.print_title_rows = "1:1" if sheet.title == ACTIONS_SHEET else None
 
 
 def render_csv(report: Report) -> bytes:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from service.importing.template import template_xlsx
-from service.plan_sheet import ABOUT_SHEET, ACTIONS_HEADER, ACTIONS_SHEET, PLAN_SHEET
+from service.plan_sheet import ACTIONS_HEADER, ACTIONS_SHEET, PLAN_SHEET
 
 ROOT = Path(__file__).resolve().parent.parent
 AGENCIES = ("council", "health", "police", "education", "lscb")
@@ -338,24 +338,6 @@ def template_file(plan: dict[str, Any]) -> bytes:
 
 def lscb_xlsx() -> bytes:
     return _xlsx({"LSCB workplan": [list(LSCB_HEADER), *[list(row) for row in LSCB_ROWS]]})
-
-
-def actions_sheet(plan: dict[str, Any]) -> bytes:
-    """A report-like xlsx ("Actions" in the report's layout, and "About") of a plan as GET /plans/{id} shows it.
-
-    Stands in for the report's xlsx until the reports branch is merged: the round-trip test takes any function
-    from a plan's JSON (and the Flask client) to xlsx bytes.
-    """
-    rows: list[list[Any]] = [list(ACTIONS_HEADER)]
-    for rec in plan["recommendations"]:
-        for a in rec["actions"]:
-            last = a["last_update"] or {}
-            rows.append([
-                rec["number"], rec["text"], a["number"], a["description"], a["due_label"], a["due_date"],
-                a["lead_agency"], a["lead_person"], ", ".join(a["contributing_agencies"]), a["status"], a["rag"],
-                "yes" if a["overdue"] else "no", last.get("text"), last.get("effective_date"), None, a["cost"],
-            ])  # fmt: skip
-    return _xlsx({ACTIONS_SHEET: rows, ABOUT_SHEET: [["As at", "2026-11-28"], ["Generated", "by the report"]]})
 
 
 def large_xlsx(actions: int, per_recommendation: int = 10) -> bytes:

@@ -199,13 +199,13 @@ def test_the_template_has_the_report_columns_a_plan_sheet_and_drop_down_lists(cl
     assert "no actions" in assert_problem(empty, 422)["errors"][0]["message"]
 
 
-def report_like(client: Any, headers: dict[str, str], plan: dict[str, Any]) -> bytes:
-    """The report's xlsx of `plan`. Until the reports branch is merged, a stand-in in the report's layout; then:
-    client.get(f"/api/v1/plans/{plan['id']}/report?format=xlsx", headers=headers).data"""
-    return plan_files.actions_sheet(plan)
+def report_xlsx(client: Any, headers: dict[str, str], plan: dict[str, Any]) -> bytes:
+    """The committee report's xlsx of `plan`, as the API serves it."""
+    response = client.get(f"/api/v1/plans/{plan['id']}/report", query_string={"format": "xlsx"}, headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return bytes(response.data)
 
 
-REPORT: Callable[[Any, dict[str, str], dict[str, Any]], bytes] = report_like
 COMPARED = ("description", "due_label", "due_date", "lead_agency", "lead_person", "contributing_agencies", "status")
 
 
@@ -215,7 +215,7 @@ def test_a_report_exported_and_imported_back_gives_the_same_actions(client: Any,
     update = {"due_date": "2026-12-31", "due_label": "End of 2026", "reason": "Slipped", "status": "in_progress"}
     assert client.post(f"/api/v1/actions/{revised}/updates", json=update, headers=coordinator).status_code == 201
     first = client.get(f"/api/v1/plans/{first['id']}", headers=coordinator).json
-    again = imported(client, coordinator, REPORT(client, coordinator, first), XLSX, title="Again", source="Report")
+    again = imported(client, coordinator, report_xlsx(client, coordinator, first), XLSX, title="Again", source="Report")
     before, after = actions_of(first), actions_of(again)
     assert sorted(before) == sorted(after)
     for number, action in before.items():
