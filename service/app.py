@@ -24,7 +24,7 @@ from domain.plan import Plan
 from domain.principals import ROLES, Principal
 from domain.user import User
 from service.credentials import Credentials, check_password
-from service.importing import ImportOptions, ImportResult, Progress, import_plan
+from service.importing import Importer, ImportOptions, ImportResult, Progress
 from service.tokens import TOKEN_SECONDS, Principals
 
 SAVE_ATTEMPTS = 3
@@ -275,16 +275,9 @@ class Accord(Application[UUID]):
         progress: Progress | None = None,
     ) -> ImportResult:
         """Read a plan file and, unless a dry run or any row has an error, save the whole plan in one transaction."""
-        return import_plan(
-            self,
-            actor,
-            data,
-            media_type=media_type,
-            filename=filename,
-            options=options,
-            dry_run=dry_run,
-            progress=progress,
-        )
+        actor.check_may_manage_plans()
+        importer = Importer(self, actor, options or ImportOptions(), progress or (lambda stage, done, total: None))
+        return importer.run(data, media_type, filename, dry_run)
 
     # Users.
 

@@ -9,29 +9,7 @@ each action's lead agency (the actor's `on_behalf_of`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from domain.principals import Principal
 from service.importing.build import Importer
 from service.importing.model import ImportOptions, ImportResult, Progress
 
-if TYPE_CHECKING:
-    from service.app import Accord
-
-__all__ = ["ImportOptions", "ImportResult", "Progress", "import_plan"]
-
-
-def import_plan(  # noqa: PLR0913
-    app: Accord,
-    actor: Principal,
-    data: bytes,
-    *,
-    media_type: str | None = None,
-    filename: str | None = None,
-    options: ImportOptions | None = None,
-    dry_run: bool = False,
-    progress: Progress | None = None,
-) -> ImportResult:
-    actor.check_may_manage_plans()
-    importer = Importer(app, actor, options or ImportOptions(), progress or (lambda stage, done, total: None))
-    return importer.run(data, media_type, filename, dry_run)
+__all__ = ["ImportOptions", "ImportResult", "Importer", "Progress"]
