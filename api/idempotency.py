@@ -76,7 +76,8 @@ def fingerprinted() -> bytes:
     for name, upload in request.files.items(multi=True):
         files.append([name, upload.filename or "", hashlib.sha256(upload.stream.read()).hexdigest()])
         upload.stream.seek(0)  # The view reads it again.
-    return json.dumps([sorted(request.form.items(multi=True)), sorted(files)]).encode()
+    fields = [list(pair) for pair in request.form.items(multi=True)]
+    return json.dumps([sorted(fields, key=repr), sorted(files, key=repr)]).encode()  # repr: a part may lack a name.
 
 
 def new_id() -> UUID | None:

@@ -532,3 +532,14 @@ def test_a_multipart_import_retried_with_its_idempotency_key_and_a_new_boundary_
     assert_problem(upload(data + b"1.2,Train,council\n"), 422, "Idempotency-Key")
     assert_problem(upload(data, title="Another title"), 422, "Idempotency-Key")
     assert len(client.get("/api/v1/plans", headers=coordinator).json["items"]) == 1
+
+
+def test_a_keyed_multipart_import_with_a_nameless_part_is_refused_not_a_500(client: Any, coordinator: Any) -> None:
+    """Found by schemathesis: a form-data part without a name (werkzeug keys it None) broke the key's fingerprint."""
+    body = (
+        b"--b\r\nContent-Disposition: form-data\r\n\r\nno name\r\n"
+        b'--b\r\nContent-Disposition: form-data; name="title"\r\n\r\nt\r\n--b--\r\n'
+    )
+    headers = {**coordinator, "Idempotency-Key": "nameless", "Content-Type": "multipart/form-data; boundary=b"}
+    assert_problem(client.post(IMPORT, data=body, headers=headers), 422)
+    assert client.get("/api/v1/plans", headers=coordinator).json["items"] == []
