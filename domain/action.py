@@ -1,4 +1,8 @@
-"""An action of a plan: one event stream per action, so agencies updating different actions never conflict."""
+"""An action of a plan: one event stream per action, so agencies updating different actions never conflict.
+
+One aggregate per module, its commands, `check_*` rules and events together (about 330 lines, the largest
+aggregate): splitting them would separate a rule from the event it guards.
+"""
 
 from __future__ import annotations
 

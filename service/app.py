@@ -1,4 +1,8 @@
-"""The Accord application: one use-case method per command, library errors turned into domain errors."""
+"""The Accord application: one use-case method per command, library errors turned into domain errors.
+
+Longer than most modules (about 500 lines) because it is the whole use-case boundary: every command the API,
+the pages, the CLI and the import can make is a method here, beside the load-save-retry plumbing they share.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,10 @@
 """The committee report: a plan's position as at a date, as known at an instant, with the audit head behind it.
 
 One query builds one model (`Report`) from read models only, never by folding aggregates; the renderers in
-`reports/` lay it out as HTML, PDF, Word, Excel or CSV and decide nothing. Sources, all public read methods:
+`reports/` lay it out as HTML, PDF, Word, Excel or CSV and decide nothing. (About 350 lines: the model and the one
+query that fills it belong together, so that no renderer can decide what a report says.)
+
+Sources, all public read methods:
 the temporal view (the whole plan as it stood, and as it stood on `since`), the current-status view for what
 never changes once recorded (a recommendation's kind, reference, outcomes and measures; an action's words and
 cost), and the history view's items for what the temporal view does not keep (a revision's reason, impact).

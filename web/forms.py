@@ -1,6 +1,7 @@
 """Every form on the pages, in one place: WTForms fields rendered by govuk-frontend-wtf's GOV.UK widgets.
 
 Forms that write are FlaskForms (a CSRF token each); the filters and the date chooser only read, by GET.
+(About 330 lines: one module, as notifications-admin keeps its forms, so that a field is defined once.)
 """
 
 from __future__ import annotations
