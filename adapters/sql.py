@@ -195,6 +195,11 @@ def one_at_a_time(store: InfrastructureFactory[Any]) -> Iterator[None]:
         yield
 
 
+def instant(moment: datetime) -> str:
+    """Instants as UTC text of one width, so that comparing the text compares the instants, on both backends."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat()
 

@@ -4,7 +4,7 @@ and how those rows change when a fact is learnt (`revise`), valid time folded by
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -28,11 +28,6 @@ FACT_COLUMNS = (
     "retracted",
     "retracted_at",
 )
-
-
-def instant(moment: datetime) -> str:
-    """Instants as fixed-width UTC text, so that text order is time order on both backends."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
 @dataclass

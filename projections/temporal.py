@@ -21,7 +21,7 @@ from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
-from adapters.sql import dumps, loads
+from adapters.sql import dumps, instant, loads
 from domain.action import Action
 from domain.plan import Plan
 from domain.timeline import Fact, is_overdue, last_order
@@ -35,7 +35,6 @@ from projections.segments import (
     Row,
     fact_from_row,
     fact_row,
-    instant,
     revise,
 )
 from projections.view import SqlView

@@ -7,12 +7,12 @@ TRUNCATE). It holds ids, roles and the caller's stated purpose, never case text.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.persistence import InfrastructureFactory
 
-from adapters.sql import Database, database, dumps, loads, one_at_a_time
+from adapters.sql import Database, database, dumps, instant, loads, one_at_a_time
 from domain.errors import NotPermitted
 from domain.principals import COORDINATOR, INSPECTOR, Principal
 
@@ -49,11 +49,6 @@ INDEXES = (
 def check_may_read(reader: Principal) -> None:
     if reader.role not in READERS:
         raise NotPermitted("only coordinators and inspectors may read the access log")
-
-
-def instant(moment: datetime) -> str:
-    """Instants as UTC text of one width, so that comparing the text compares the instants."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 NAMES = (

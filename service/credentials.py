@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from eventsourcing.persistence import InfrastructureFactory
 
-from adapters.sql import Database, database, one_at_a_time
+from adapters.sql import Database, database, instant, one_at_a_time
 from domain.errors import RuleViolated
 
 DDL = (
@@ -30,10 +30,6 @@ INVITATION_HOURS = 72
 PASSWORD_MIN = 12
 PASSWORD_MAX = 256  # Argon2 takes any length; a bound keeps one sign-in from costing the server much more.
 COMMON = Path(__file__).with_name("common-passwords.txt")
-
-
-def instant(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def token_hash(token: str) -> str:
