@@ -10,10 +10,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from cli.plans import find_plan
-from cli.status import day, end_of_day, known_at
+from cli.status import day, known_at
 from domain.principals import Principal
 from reports import FORMATS, render
 from service.access_log import AccessLog
@@ -72,7 +71,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         plan = find_plan(system.current.list_plans(system.app.today()), args.plan)
         known: datetime = args.known_at or system.app.clock()
         if not isinstance(known, datetime):
-            known = end_of_day(known, ZoneInfo(settings.timezone))
+            known = system.app.end_of_day(known)
         report = committee_report(
             system,
             plan,

@@ -6,7 +6,7 @@ import argparse
 import re
 import shutil
 import sys
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -90,10 +90,6 @@ def known_at(text: str) -> datetime | date:
     return moment
 
 
-def end_of_day(on: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(on, time.max, tzinfo=zone)
-
-
 # Running.
 
 
@@ -104,7 +100,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         as_at: date = args.as_at or system.app.today()
         known = args.known_at or system.app.clock()
         if not isinstance(known, datetime):
-            known = end_of_day(known, zone)
+            known = system.app.end_of_day(known)
         view = system.projections.view("temporal")
         plan = find_plan(system.current.list_plans(system.app.today()), args.plan)
         status = view.plan_status(plan, as_at, known)

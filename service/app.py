@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any, Concatenate, ParamSpec, TypeVar
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
@@ -105,6 +105,10 @@ class Accord(Application[UUID]):
     def today(self) -> date:
         """The day as partners in this deployment's time zone see it."""
         return self.clock().astimezone(self.zone).date()
+
+    def end_of_day(self, day: date) -> datetime:
+        """The last instant of `day` in this deployment's time zone: what was known by the end of that day."""
+        return datetime.combine(day, time.max, tzinfo=self.zone)
 
     # Plans and recommendations.
 

@@ -199,6 +199,16 @@ class FilterForm(Form):
     submit = SubmitField("Apply filters", widget=GovSubmitInput())
 
 
+def what_accord_knew() -> RadioField:
+    """As known on the day (the committee's view) or as known today: the knowledge-time choice of past views."""
+    return RadioField(
+        "Show what Accord knew",
+        choices=[("then", "On that day: what the committee was told"), ("now", "Today: including reports made later")],
+        default="then",
+        widget=GovRadioInput(),
+    )
+
+
 class AsAtForm(Form):
     """The date chooser: the plan as reported to the committee on a date (GET, redirected to as_at/known_at)."""
 
@@ -209,12 +219,7 @@ class AsAtForm(Form):
         widget=GovDateInput(),
         validators=[Given("Enter the committee date")],
     )
-    known = RadioField(
-        "Show what Accord knew",
-        choices=[("then", "On that day: what the committee was told"), ("now", "Today: including reports made later")],
-        default="then",
-        widget=GovRadioInput(),
-    )
+    known = what_accord_knew()
     show = SubmitField("Show the plan on this date", widget=GovSubmitInput())
 
 
@@ -317,12 +322,7 @@ class ReportForm(Form):
         widget=GovDateInput(),
         validators=[Given("Enter the date of the position"), in_calendar],
     )
-    known = RadioField(
-        "Show what Accord knew",
-        choices=[("then", "On that day: what the committee was told"), ("now", "Today: including reports made later")],
-        default="then",
-        widget=GovRadioInput(),
-    )
+    known = what_accord_knew()
     since = DayMonthYear(
         "Mark what changed since (optional)",
         description="Leave it empty to mark what changed since the plan's previous meeting.",

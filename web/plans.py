@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -44,9 +44,8 @@ def plans() -> str:
 
 
 def end_of_day(day: date) -> datetime:
-    """The last instant of `day` in the deployment's time zone: what was known by the end of a committee day."""
-    zone = get_system().app.zone
-    return (datetime.combine(day + timedelta(days=1), time(), tzinfo=zone) - timedelta(microseconds=1)).astimezone(UTC)
+    """What was known by the end of a committee day (the application's rule), in UTC for the page's address."""
+    return get_system().app.end_of_day(day).astimezone(UTC)
 
 
 def parse_moments(args: MultiDict[str, str]) -> tuple[date | None, datetime | None]:
