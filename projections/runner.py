@@ -23,6 +23,7 @@ from typing import Any
 from eventsourcing.application import Application
 from eventsourcing.persistence import InterfaceError, OperationalError, Tracking
 
+from projections.reader import Reader
 from projections.registry import STOPPED, Views
 from projections.view import SqlView, Superseded
 
@@ -70,23 +71,25 @@ class Runner:
                 held.enter_context(self.locks[name])
             at = {name: self.position(view) if view.at is None else view.at for name, view in views.items()}
             applied, batch = 0, self.batch_size
-            while at:
-                notifications = self.app.recorder.select_notifications(start=min(at.values()) + 1, limit=batch)
-                if not notifications:
-                    return applied
-                applied += self.share(views, at, notifications)
-                # The head was reached, unless a view found another process had moved it and is still behind.
-                if len(notifications) < batch and all(p >= notifications[-1].id for p in at.values()):
-                    return applied
-                batch = min(2 * batch, MAX_BATCH)
+            with Reader(self.app) as reader:
+                while at:
+                    notifications, events = reader.read(min(at.values()) + 1, batch)
+                    if not notifications:
+                        return applied
+                    if len(notifications) == batch:  # Behind: read the next batch while this one is written.
+                        reader.ahead(notifications[-1].id + 1, min(2 * batch, MAX_BATCH))
+                    applied += self.share(views, at, notifications, events)
+                    # The head was reached, unless a view found another process had moved it and is still behind.
+                    if len(notifications) < batch and all(p >= notifications[-1].id for p in at.values()):
+                        return applied
+                    batch = min(2 * batch, MAX_BATCH)
             return applied
 
-    def share(self, views: Mapping[str, SqlView], at: dict[str, int], notifications: Sequence[Any]) -> int:
-        """Write one batch to every view behind its end (each from its own position, in its own transaction)."""
-        try:
-            events: list[Any] | None = [self.app.mapper.to_domain_event(n) for n in notifications]
-        except Exception:
-            events = None  # Undecodable: each view finds (and stops at) the event alone, below.
+    def share(
+        self, views: Mapping[str, SqlView], at: dict[str, int], notifications: Sequence[Any], events: list[Any] | None
+    ) -> int:
+        """Write one batch to every view behind its end (each from its own position, in its own transaction);
+        `events` None: the batch holds an undecodable event, which each view finds (and stops at) alone."""
         ids = [n.id for n in notifications]
         last, applied = ids[-1], 0
         for name in list(at):
@@ -143,37 +146,44 @@ class Runner:
     ) -> int:
         applied = 0
         position = self.position(view) if view.at is None else view.at
-        while True:
-            batch = batch_size or self.batch_size
-            limit = batch if stop is None else min(batch, stop - position)
-            if limit <= 0:
-                return applied
-            notifications = self.app.recorder.select_notifications(start=position + 1, limit=limit, stop=stop)
-            if not notifications:
-                return applied
-            try:
-                self.write(view, notifications, position)
-            except Superseded:
-                position = self.position(view)  # Another consumer applied this batch: carry on from its position.
-                continue
-            except TRANSIENT:
-                raise
-            except Exception:
-                if not self.isolate(name, view, notifications, position, live):
+        with Reader(self.app) as reader:
+            while True:
+                batch = batch_size or self.batch_size
+                limit = batch if stop is None else min(batch, stop - position)
+                if limit <= 0:
                     return applied
-                position = self.position(view)
-            else:
-                position = notifications[-1].id
-            applied += len(notifications)
-            if progress:
-                progress.done += len(notifications)
-                progress.report(progress.done, progress.total)
-            if len(notifications) < limit:
-                return applied  # It read up to the head: no need to ask again (a later save nudges again).
-            batch_size = min(2 * batch, MAX_BATCH)  # Far behind (a worker starting from empty): bigger batches.
+                notifications, events = reader.read(position + 1, limit, stop)
+                if not notifications:
+                    return applied
+                if len(notifications) == limit:  # Behind: read the next batch while this one is written.
+                    after, more = notifications[-1].id, min(2 * batch, MAX_BATCH)
+                    reader.ahead(after + 1, more if stop is None else min(more, stop - after), stop)
+                try:
+                    self.write(view, notifications, position, events)
+                except Superseded:
+                    position = self.position(view)  # Another consumer applied this batch: carry on from its position.
+                    continue
+                except TRANSIENT:
+                    raise
+                except Exception:
+                    if not self.isolate(name, view, notifications, position, live):
+                        return applied
+                    position = self.position(view)
+                else:
+                    position = notifications[-1].id
+                applied += len(notifications)
+                if progress:
+                    progress.done += len(notifications)
+                    progress.report(progress.done, progress.total)
+                if len(notifications) < limit:
+                    return applied  # It read up to the head: no need to ask again (a later save nudges again).
+                batch_size = min(2 * batch, MAX_BATCH)  # Far behind (a worker starting from empty): bigger batches.
 
-    def write(self, view: SqlView, notifications: Sequence[Any], position: int) -> None:
-        events = [self.app.mapper.to_domain_event(n) for n in notifications]
+    def write(
+        self, view: SqlView, notifications: Sequence[Any], position: int, events: list[Any] | None = None
+    ) -> None:
+        if events is None:
+            events = [self.app.mapper.to_domain_event(n) for n in notifications]
         view.write(events, Tracking(self.app.name, notifications[-1].id), expected=position)
 
     def isolate(self, name: str, view: SqlView, notifications: Sequence[Any], position: int, live: bool) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 
@@ -21,6 +22,7 @@ def run_worker(settings: Settings, burst: bool = False) -> None:
     if not settings.redis_url:
         raise SystemExit("accord worker needs ACCORD_REDIS_URL (without it, the server runs projections itself)")
     system = jobs.system()  # Built now, before the first job, and kept warm for every job.
+    gc.freeze()  # What the process holds now (modules, the system) lives as long as it: no collection walks it again.
     queue = projection_queue(settings.redis_url, settings.queue)
     names = system.projections.names
     try:  # Catch up on start, whatever happened while no worker ran: each batch read once for all projections.

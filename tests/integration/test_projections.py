@@ -134,7 +134,10 @@ def test_skip_is_the_recorded_way_past_a_poison_event(quiet_system: System, sett
     assert sorted(r["title"] for r in projections.view("fussy").rows("titles")) == ["first", "third"]
 
 
-def test_undecodable_stored_event_stops_every_projection_until_skipped(quiet_system: System) -> None:
+@pytest.mark.parametrize("batch_size", [500, 1], ids=["one read", "read ahead"])
+def test_undecodable_stored_event_stops_every_projection_until_skipped(quiet_system: System, batch_size: int) -> None:
+    """Also when the batch holding it was read ahead (in a thread, while the one before was written)."""
+    quiet_system.projections.batch_size = batch_size
     plans(quiet_system, "first")
     quiet_system.app.recorder.insert_events(
         [StoredEvent(originator_id=uuid4(), originator_version=1, topic="domain.plan:Plan.Vanished", state=b"{}")]
