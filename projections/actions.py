@@ -94,6 +94,13 @@ class Actions:
 
 
 def trim(memory: dict[Any, Any], facts: Callable[[Any], int]) -> None:
+    """Let the least recently used actions go until at most MAX_FACTS facts are held. An action with no facts
+    yet stays: it costs about its Raised event to keep, a query to load again, and (raised, then reported on)
+    it is often about to be updated, as when a plan's actions are all raised before their first updates."""
     total = sum(facts(value) for value in memory.values())
-    while total > MAX_FACTS and memory:
-        total -= facts(memory.pop(next(iter(memory))))
+    for key in list(memory):
+        if total <= MAX_FACTS:
+            return
+        if held := facts(memory[key]):
+            total -= held
+            del memory[key]

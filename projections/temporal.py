@@ -102,7 +102,8 @@ class TemporalView(SqlView):
     # Writing.
 
     def begin(self, events: Sequence[Any], c: Any) -> Batch:
-        trim(self.entries, lambda entry: len(entry.action.facts) + len(entry.rows))  # Between batches only.
+        # Between batches only; an action with no facts yet counts nothing (projections/actions.py `trim`).
+        trim(self.entries, lambda entry: len(entry.action.facts) and len(entry.action.facts) + len(entry.rows))
         self.fetch([e for e in events if isinstance(e, Action.Event) and not isinstance(e, Action.Raised)], c)
         return Batch()
 
