@@ -82,7 +82,7 @@ class Projections(Runner):
             fresh = self.views.construct(name, new)
             progress = progress or Progress()
             progress.total = self.app.recorder.max_notification_id() or 0
-            with older_objects_frozen():
+            with collector_paused():
                 self.catch_up(name, view=fresh, progress=progress, batch_size=REBUILD_BATCH)
         except BaseException:
             fresh.drop()
@@ -117,15 +117,21 @@ class Projections(Runner):
 
 
 @contextmanager
-def older_objects_frozen() -> Iterator[None]:
-    """During a long build, keep the objects the process already holds (its modules, the system) out of the
-    garbage collector's passes (`gc.freeze`): none becomes garbage meanwhile, and a build allocates enough to
-    trigger many full collections that would walk them all each time."""
-    gc.freeze()
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a long build (a rebuild, a worker starting from empty).
+
+    A build keeps what it folds (the actions a view holds) and the collector's passes over it took a fifth
+    of a rebuild's CPU, while the build makes next to no cyclic garbage (44 objects left after rebuilding
+    three views of 102,002 events): reference counting frees the rest as it goes. The collector runs again
+    afterwards, as it was.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 def compare(live: list[dict[str, Any]], fresh: list[dict[str, Any]], limit: int = 5) -> list[str]:

@@ -10,6 +10,7 @@ from eventsourcing.persistence import PersistenceError
 from rq import SimpleWorker
 
 from adapters.queue import nudge, projection_queue
+from projections.operations import collector_paused
 from service.settings import Settings
 from workers import jobs
 from workers.reminders import cron_scheduler, mail_queue_name, run_cron
@@ -26,7 +27,8 @@ def run_worker(settings: Settings, burst: bool = False) -> None:
     queue = projection_queue(settings.redis_url, settings.queue)
     names = system.projections.names
     try:  # Catch up on start, whatever happened while no worker ran: each batch read once for all projections.
-        system.projections.catch_up_all()
+        with collector_paused():
+            system.projections.catch_up_all()
     except PersistenceError as error:
         log.warning("catching up on start failed (%s); the jobs will", type(error).__name__)
     nudge(queue, names, force=True)
