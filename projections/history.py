@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from functools import singledispatchmethod
+from operator import itemgetter
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -45,11 +46,15 @@ COLUMNS = (
     "retracts",
     "retracted",
 )
-# What an update's events report, by event: the fields they set (their `to`).
+ROW = itemgetter(*COLUMNS)  # An item as a row of the table.
+# What an update's events report, by event: the fields they set (their `to`); the rest only say something.
 REPORTED: dict[type[Any], tuple[str, ...]] = {
     Action.StatusChanged: ("status",),
     Action.RagRated: ("rag",),
     Action.DueDateRevised: ("due_date", "due_label"),
+    Action.ProgressReported: (),
+    Action.ImpactRecorded: (),
+    Action.EvidenceAdded: (),
 }
 Key = tuple[str, str]  # (action id, item id)
 
@@ -60,16 +65,17 @@ class Batch:
 
     def __init__(self, view: HistoryView, c: Any) -> None:
         self.view, self.c = view, c
-        self.items: dict[Key, dict[str, Any]] = {}
-        self.new: set[Key] = set()
-        self.changed: set[Key] = set()
+        self.new: dict[Key, dict[str, Any]] = {}  # Items first recorded in this batch, in recorded order.
+        self.old: dict[Key, dict[str, Any]] = {}  # Items of earlier batches that this one changes.
+        self.actors: dict[tuple[Any, ...], str] = {}  # Who acted, as history shows them (JSON), by who they are.
 
-    def add(self, key: Key, row: dict[str, Any]) -> None:
-        self.items[key] = row
-        self.new.add(key)
+    def add(self, row: dict[str, Any]) -> dict[str, Any]:
+        self.new[row["action_id"], row["id"]] = row  # Batches apply exactly once: an item is never inserted twice.
+        return row
 
     def get(self, key: Key) -> dict[str, Any] | None:
-        if key not in self.items:
+        row = self.new.get(key) or self.old.get(key)
+        if row is None:
             row = self.view.db.fetchone(
                 "SELECT * FROM {t.items} WHERE action_id = {action_id} AND id = {id}",
                 {"action_id": key[0], "id": key[1]},
@@ -77,22 +83,28 @@ class Batch:
             if row is None:
                 return None
             row["changes"] = loads(row["changes"])
-            self.items[key] = row
-        self.changed.add(key)
-        return self.items[key]
+            self.old[key] = row
+        return row
+
+    def actor(self, actor: dict[str, Any]) -> str:
+        """Who acted, as history shows them, in JSON: written once per person a batch (most batches have few)."""
+        who = (actor.get("name"), actor.get("agency"), actor.get("role"), actor.get("on_behalf_of"))
+        shown = self.actors.get(who)
+        if shown is None:
+            shown = self.actors[who] = dumps(public(actor))
+        return shown
 
     def write(self) -> None:
         db = self.view.db
-        for key in self.new | self.changed:
-            self.items[key]["changes"] = dumps(self.items[key]["changes"])
-        rows = [self.items[key] for key in sorted(self.new)]
-        db.dialect.insert_many(self.c, db.tables.items, COLUMNS, [tuple(r[c] for c in COLUMNS) for r in rows])
+        for row in (*self.new.values(), *self.old.values()):
+            row["changes"] = dumps(row["changes"])
+        db.dialect.insert_many(self.c, db.tables.items, COLUMNS, map(ROW, self.new.values()))
         db.executemany(
             self.c,
             "UPDATE {t.items} SET changes = {changes}, text = {text}, impact = {impact}, evidence = {evidence},"
             " reason = {reason}, version = {version}, retracted = {retracted} WHERE action_id = {action_id}"
             " AND id = {id}",
-            [self.items[key] for key in sorted(self.changed - self.new)],
+            [self.old[key] for key in sorted(self.old)],
         )
 
 
@@ -193,22 +205,23 @@ def item_out(row: dict[str, Any]) -> dict[str, Any]:
 
 def update(batch: Batch, e: Any, step: Step) -> None:
     """Merge one event of a posted update into that update's item (created by its first event)."""
-    key = (str(e.originator_id), e.update_id)
     if step.new_fact:  # The update's first event: its item starts here.
-        insert(batch, e, id=e.update_id, type=UPDATE, changes={})
-    item = batch.get(key)
-    assert item is not None
+        item = insert(batch, e, id=e.update_id, type=UPDATE, changes={})
+    else:
+        found = batch.get((str(e.originator_id), e.update_id))
+        assert found is not None
+        item = found
     changes = item["changes"]
-    if type(e) in REPORTED:
-        for name in REPORTED[type(e)]:
-            was, to = shown(step.before, name), encoded(getattr(e, name))
-            if was != to:  # Only what the update changed: never `amber -> amber`.
-                changes.setdefault(name, {"from": was})["to"] = to
-    elif not isinstance(e, (Action.ProgressReported, Action.ImpactRecorded, Action.EvidenceAdded)):
-        was, now = state_of(step.before), state_of(step.action.state)  # An event not known by name: what it moved.
+    reported = REPORTED.get(type(e))
+    if reported is None:  # An event not known by name: what it moved.
+        was, now = state_of(step.before), state_of(step.action.state)
         for name in FIELDS:
             if was[name] != now[name]:
                 changes.setdefault(name, {"from": was[name]})["to"] = now[name]
+    for name in reported or ():
+        was, to = shown(step.before, name), encoded(getattr(e, name))
+        if was != to:  # Only what the update changed: never `amber -> amber`.
+            changes.setdefault(name, {"from": was})["to"] = to
     if isinstance(e, Action.ProgressReported):
         item["text"] = e.text
     elif isinstance(e, Action.ImpactRecorded):
@@ -240,24 +253,25 @@ def retraction(batch: Batch, e: Action.UpdateRetracted, step: Step) -> None:
     )
 
 
-def insert(batch: Batch, e: Any, **item: Any) -> None:
-    row = {
-        "action_id": str(e.originator_id),
-        "seq": e.originator_version,
-        "version": e.originator_version,
-        "recorded_at": e.timestamp.isoformat(),
-        "effective_date": encoded(getattr(e, "effective_date", None)),
-        "actor": dumps(public(e.actor)),
-        "user_id": e.actor.get("user_id"),
-        "text": None,
-        "reason": None,
-        "impact": None,
-        "evidence": None,
-        "retracts": None,
-        "retracted": None,
-        **item,
-    }
-    batch.add((row["action_id"], row["id"]), row)  # Batches apply exactly once: an item is never inserted twice.
+def insert(batch: Batch, e: Any, **item: Any) -> dict[str, Any]:
+    return batch.add(
+        {
+            "action_id": str(e.originator_id),
+            "seq": e.originator_version,
+            "version": e.originator_version,
+            "recorded_at": e.timestamp.isoformat(),
+            "effective_date": encoded(getattr(e, "effective_date", None)),
+            "actor": batch.actor(e.actor),
+            "user_id": e.actor.get("user_id"),
+            "text": None,
+            "reason": None,
+            "impact": None,
+            "evidence": None,
+            "retracts": None,
+            "retracted": None,
+            **item,
+        }
+    )
 
 
 def shown(state: dict[str, Any], name: str) -> Any:
