@@ -19,7 +19,7 @@ from uuid import UUID, uuid5
 
 from adapters.sql import dumps, loads
 from domain.action import Action
-from projections.actions import ActionView, Step, encode_state
+from projections.actions import ActionView, IdTexts, Step, encode_state
 
 CREATED, UPDATE, LEAD_ASSIGNED, RETRACTION = "created", "update", "lead_assigned", "retraction"
 TYPES = (CREATED, UPDATE, LEAD_ASSIGNED, RETRACTION)
@@ -68,7 +68,7 @@ class Batch:
         self.new: dict[Key, dict[str, Any]] = {}  # Items first recorded in this batch, in recorded order.
         self.old: dict[Key, dict[str, Any]] = {}  # Items of earlier batches that this one changes.
         self.actors: dict[tuple[Any, ...], str] = {}  # Who acted, as history shows them (JSON), by who they are.
-        self.ids: dict[int, str] = {}  # Each action's id as text, by the id's number.
+        self.ids = IdTexts()
 
     def add(self, row: dict[str, Any]) -> dict[str, Any]:
         self.new[row["action_id"], row["id"]] = row  # Batches apply exactly once: an item is never inserted twice.
@@ -86,14 +86,6 @@ class Batch:
             row["changes"] = loads(row["changes"])
             self.old[key] = row
         return row
-
-    def action_id(self, e: Any) -> str:
-        """The event's action id as text, made once per action a batch (`str` of a UUID takes a microsecond)."""
-        number = e.originator_id.int
-        text = self.ids.get(number)
-        if text is None:
-            text = self.ids[number] = str(e.originator_id)
-        return text
 
     def actor(self, actor: dict[str, Any]) -> str:
         """Who acted, as history shows them, in JSON: written once per person a batch (most batches have few)."""
@@ -148,7 +140,7 @@ class HistoryView(ActionView):
     def _(self, e: Action.Raised, batch: Batch) -> None:
         state = state_of(self.actions.raised(e).state)
         changes = {name: {"from": None, "to": state[name]} for name in FIELDS if state[name] not in (None, [])}
-        insert(batch, e, id=batch.action_id(e), type=CREATED, changes=changes, text=e.description)
+        insert(batch, e, id=batch.ids.of(e.originator_id), type=CREATED, changes=changes, text=e.description)
 
     @apply.register
     def _(self, e: Action.Event, batch: Batch) -> None:
@@ -217,7 +209,7 @@ def update(batch: Batch, e: Any, step: Step) -> None:
     if step.new_fact:  # The update's first event: its item starts here.
         item = insert(batch, e, id=e.update_id, type=UPDATE, changes={})
     else:
-        found = batch.get((batch.action_id(e), e.update_id))
+        found = batch.get((batch.ids.of(e.originator_id), e.update_id))
         assert found is not None
         item = found
     changes = item["changes"]
@@ -243,7 +235,7 @@ def update(batch: Batch, e: Any, step: Step) -> None:
 
 def retraction(batch: Batch, e: Action.UpdateRetracted, step: Step) -> None:
     """Mark the retracted update, and record the retraction as an item of its own."""
-    action_id = batch.action_id(e)
+    action_id = batch.ids.of(e.originator_id)
     marker = {"at": e.timestamp.isoformat(), "by": public(e.actor), "reason": e.reason}
     retracted = batch.get((action_id, e.update_id))
     if retracted:
@@ -265,7 +257,7 @@ def retraction(batch: Batch, e: Action.UpdateRetracted, step: Step) -> None:
 def insert(batch: Batch, e: Any, **item: Any) -> dict[str, Any]:
     return batch.add(
         {
-            "action_id": batch.action_id(e),
+            "action_id": batch.ids.of(e.originator_id),
             "seq": e.originator_version,
             "version": e.originator_version,
             "recorded_at": e.timestamp.isoformat(),
