@@ -145,15 +145,19 @@ class HistoryView(ActionView):
     @apply.register
     def _(self, e: Action.Event, batch: Batch) -> None:
         step = self.actions.step(e)
-        if isinstance(e, Action.UpdateRetracted):
-            retraction(batch, e, step)
-        elif isinstance(e, Action.LeadAssigned):
-            was = state_of(step.before)
-            reported = {name: encoded(getattr(e, name)) for name in LEAD_FIELDS}
-            changes = {name: {"from": was[name], "to": to} for name, to in reported.items() if was[name] != to}
-            insert(batch, e, id=e.update_id, type=LEAD_ASSIGNED, changes=changes)
-        elif hasattr(e, "update_id"):
+        if hasattr(e, "update_id"):
             update(batch, e, step)
+
+    @apply.register
+    def _(self, e: Action.LeadAssigned, batch: Batch) -> None:
+        was = state_of(self.actions.step(e).before)
+        reported = {name: encoded(getattr(e, name)) for name in LEAD_FIELDS}
+        changes = {name: {"from": was[name], "to": to} for name, to in reported.items() if was[name] != to}
+        insert(batch, e, id=e.update_id, type=LEAD_ASSIGNED, changes=changes)
+
+    @apply.register
+    def _(self, e: Action.UpdateRetracted, batch: Batch) -> None:
+        retraction(batch, e, self.actions.step(e))
 
     # Reading.
 
@@ -220,7 +224,7 @@ def update(batch: Batch, e: Any, step: Step) -> None:
             if was[name] != now[name]:
                 changes.setdefault(name, {"from": was[name]})["to"] = now[name]
     for name in reported or ():
-        was, to = shown(step.before, name), encoded(getattr(e, name))
+        was, to = encoded(step.before[name]), encoded(getattr(e, name))
         if was != to:  # Only what the update changed: never `amber -> amber`.
             changes.setdefault(name, {"from": was})["to"] = to
     if isinstance(e, Action.ProgressReported):
@@ -273,16 +277,6 @@ def insert(batch: Batch, e: Any, **item: Any) -> dict[str, Any]:
             **item,
         }
     )
-
-
-def shown(state: dict[str, Any], name: str) -> Any:
-    """One of an action's fields as history shows it, JSON-ready."""
-    value = state[name]
-    if name == "contributing_agencies":
-        return list(value)
-    if name == "last_update":
-        return encode_state(value) if value else None
-    return encoded(value)
 
 
 def state_of(state: dict[str, Any]) -> dict[str, Any]:
