@@ -210,12 +210,12 @@ def item_out(row: dict[str, Any]) -> dict[str, Any]:
 
 def update(batch: Batch, e: Any, step: Step) -> None:
     """Merge one event of a posted update into that update's item (created by its first event)."""
-    if step.new_fact:  # The update's first event: its item starts here.
-        item = insert(batch, e, id=e.update_id, type=UPDATE, changes={})
-    else:
-        found = batch.get((batch.ids.of(e.originator_id), e.update_id))
-        assert found is not None
-        item = found
+    item = (
+        insert(batch, e, id=e.update_id, type=UPDATE, changes={})  # The update's first event: its item starts here.
+        if step.new_fact
+        else batch.get((batch.ids.of(e.originator_id), e.update_id))
+    )
+    assert item is not None
     changes = item["changes"]
     reported = REPORTED.get(type(e))
     if reported is None:  # An event not known by name: what it moved.
