@@ -204,8 +204,12 @@ def now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+# One encoder for every call: `json.dumps` with options builds a new one each time (a third of its cost).
+_encoder = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=str)
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
+    return _encoder.encode(value)
 
 
 def loads(value: str | None) -> Any:

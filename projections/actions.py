@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from domain.action import Action
 from projections.view import SqlView
@@ -28,6 +29,17 @@ def encode_state(values: dict[str, Any]) -> dict[str, Any]:
 
 def decode_state(values: dict[str, Any]) -> dict[str, Any]:
     return {k: date.fromisoformat(v) if k in DATE_FIELDS and v else v for k, v in values.items()}
+
+
+class IdTexts(dict[int, str]):
+    """Ids as text, each made once: `str` of a UUID takes about a microsecond, and a batch meets the same few
+    ids event after event. Keyed by the id's number (hashing a UUID is a call to Python code)."""
+
+    def of(self, uuid: UUID) -> str:
+        text = self.get(uuid.int)
+        if text is None:
+            text = self[uuid.int] = str(uuid)
+        return text
 
 
 @dataclass

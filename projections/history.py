@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from functools import singledispatchmethod
+from operator import itemgetter
 from typing import Any
 from uuid import UUID, uuid5
 
 from adapters.sql import dumps, loads
 from domain.action import Action
-from projections.actions import ActionView, Step, encode_state
+from projections.actions import ActionView, IdTexts, Step, encode_state
 
 CREATED, UPDATE, LEAD_ASSIGNED, RETRACTION = "created", "update", "lead_assigned", "retraction"
 TYPES = (CREATED, UPDATE, LEAD_ASSIGNED, RETRACTION)
@@ -45,11 +46,15 @@ COLUMNS = (
     "retracts",
     "retracted",
 )
-# What an update's events report, by event: the fields they set (their `to`).
+ROW = itemgetter(*COLUMNS)  # An item as a row of the table.
+# What an update's events report, by event: the fields they set (their `to`); the rest only say something.
 REPORTED: dict[type[Any], tuple[str, ...]] = {
     Action.StatusChanged: ("status",),
     Action.RagRated: ("rag",),
     Action.DueDateRevised: ("due_date", "due_label"),
+    Action.ProgressReported: (),
+    Action.ImpactRecorded: (),
+    Action.EvidenceAdded: (),
 }
 Key = tuple[str, str]  # (action id, item id)
 
@@ -60,16 +65,18 @@ class Batch:
 
     def __init__(self, view: HistoryView, c: Any) -> None:
         self.view, self.c = view, c
-        self.items: dict[Key, dict[str, Any]] = {}
-        self.new: set[Key] = set()
-        self.changed: set[Key] = set()
+        self.new: dict[Key, dict[str, Any]] = {}  # Items first recorded in this batch, in recorded order.
+        self.old: dict[Key, dict[str, Any]] = {}  # Items of earlier batches that this one changes.
+        self.actors: dict[tuple[Any, ...], str] = {}  # Who acted, as history shows them (JSON), by who they are.
+        self.ids = IdTexts()
 
-    def add(self, key: Key, row: dict[str, Any]) -> None:
-        self.items[key] = row
-        self.new.add(key)
+    def add(self, row: dict[str, Any]) -> dict[str, Any]:
+        self.new[row["action_id"], row["id"]] = row  # Batches apply exactly once: an item is never inserted twice.
+        return row
 
     def get(self, key: Key) -> dict[str, Any] | None:
-        if key not in self.items:
+        row = self.new.get(key) or self.old.get(key)
+        if row is None:
             row = self.view.db.fetchone(
                 "SELECT * FROM {t.items} WHERE action_id = {action_id} AND id = {id}",
                 {"action_id": key[0], "id": key[1]},
@@ -77,22 +84,28 @@ class Batch:
             if row is None:
                 return None
             row["changes"] = loads(row["changes"])
-            self.items[key] = row
-        self.changed.add(key)
-        return self.items[key]
+            self.old[key] = row
+        return row
+
+    def actor(self, actor: dict[str, Any]) -> str:
+        """Who acted, as history shows them, in JSON: written once per person a batch (most batches have few)."""
+        who = (actor.get("name"), actor.get("agency"), actor.get("role"), actor.get("on_behalf_of"))
+        shown = self.actors.get(who)
+        if shown is None:
+            shown = self.actors[who] = dumps(public(actor))
+        return shown
 
     def write(self) -> None:
         db = self.view.db
-        for key in self.new | self.changed:
-            self.items[key]["changes"] = dumps(self.items[key]["changes"])
-        rows = [self.items[key] for key in sorted(self.new)]
-        db.dialect.insert_many(self.c, db.tables.items, COLUMNS, [tuple(r[c] for c in COLUMNS) for r in rows])
+        for row in (*self.new.values(), *self.old.values()):
+            row["changes"] = dumps(row["changes"])
+        db.dialect.insert_many(self.c, db.tables.items, COLUMNS, map(ROW, self.new.values()))
         db.executemany(
             self.c,
             "UPDATE {t.items} SET changes = {changes}, text = {text}, impact = {impact}, evidence = {evidence},"
             " reason = {reason}, version = {version}, retracted = {retracted} WHERE action_id = {action_id}"
             " AND id = {id}",
-            [self.items[key] for key in sorted(self.changed - self.new)],
+            [self.old[key] for key in sorted(self.old)],
         )
 
 
@@ -127,20 +140,24 @@ class HistoryView(ActionView):
     def _(self, e: Action.Raised, batch: Batch) -> None:
         state = state_of(self.actions.raised(e).state)
         changes = {name: {"from": None, "to": state[name]} for name in FIELDS if state[name] not in (None, [])}
-        insert(batch, e, id=str(e.originator_id), type=CREATED, changes=changes, text=e.description)
+        insert(batch, e, id=batch.ids.of(e.originator_id), type=CREATED, changes=changes, text=e.description)
 
     @apply.register
     def _(self, e: Action.Event, batch: Batch) -> None:
         step = self.actions.step(e)
-        if isinstance(e, Action.UpdateRetracted):
-            retraction(batch, e, step)
-        elif isinstance(e, Action.LeadAssigned):
-            was = state_of(step.before)
-            reported = {name: encoded(getattr(e, name)) for name in LEAD_FIELDS}
-            changes = {name: {"from": was[name], "to": to} for name, to in reported.items() if was[name] != to}
-            insert(batch, e, id=e.update_id, type=LEAD_ASSIGNED, changes=changes)
-        elif hasattr(e, "update_id"):
+        if hasattr(e, "update_id"):
             update(batch, e, step)
+
+    @apply.register
+    def _(self, e: Action.LeadAssigned, batch: Batch) -> None:
+        was = state_of(self.actions.step(e).before)
+        reported = {name: encoded(getattr(e, name)) for name in LEAD_FIELDS}
+        changes = {name: {"from": was[name], "to": to} for name, to in reported.items() if was[name] != to}
+        insert(batch, e, id=e.update_id, type=LEAD_ASSIGNED, changes=changes)
+
+    @apply.register
+    def _(self, e: Action.UpdateRetracted, batch: Batch) -> None:
+        retraction(batch, e, self.actions.step(e))
 
     # Reading.
 
@@ -193,22 +210,23 @@ def item_out(row: dict[str, Any]) -> dict[str, Any]:
 
 def update(batch: Batch, e: Any, step: Step) -> None:
     """Merge one event of a posted update into that update's item (created by its first event)."""
-    key = (str(e.originator_id), e.update_id)
-    if step.new_fact:  # The update's first event: its item starts here.
-        insert(batch, e, id=e.update_id, type=UPDATE, changes={})
-    item = batch.get(key)
+    item = (
+        insert(batch, e, id=e.update_id, type=UPDATE, changes={})  # The update's first event: its item starts here.
+        if step.new_fact
+        else batch.get((batch.ids.of(e.originator_id), e.update_id))
+    )
     assert item is not None
     changes = item["changes"]
-    if type(e) in REPORTED:
-        for name in REPORTED[type(e)]:
-            was, to = shown(step.before, name), encoded(getattr(e, name))
-            if was != to:  # Only what the update changed: never `amber -> amber`.
-                changes.setdefault(name, {"from": was})["to"] = to
-    elif not isinstance(e, (Action.ProgressReported, Action.ImpactRecorded, Action.EvidenceAdded)):
-        was, now = state_of(step.before), state_of(step.action.state)  # An event not known by name: what it moved.
+    reported = REPORTED.get(type(e))
+    if reported is None:  # An event not known by name: what it moved.
+        was, now = state_of(step.before), state_of(step.action.state)
         for name in FIELDS:
             if was[name] != now[name]:
                 changes.setdefault(name, {"from": was[name]})["to"] = now[name]
+    for name in reported or ():
+        was, to = encoded(step.before[name]), encoded(getattr(e, name))
+        if was != to:  # Only what the update changed: never `amber -> amber`.
+            changes.setdefault(name, {"from": was})["to"] = to
     if isinstance(e, Action.ProgressReported):
         item["text"] = e.text
     elif isinstance(e, Action.ImpactRecorded):
@@ -221,7 +239,7 @@ def update(batch: Batch, e: Any, step: Step) -> None:
 
 def retraction(batch: Batch, e: Action.UpdateRetracted, step: Step) -> None:
     """Mark the retracted update, and record the retraction as an item of its own."""
-    action_id = str(e.originator_id)
+    action_id = batch.ids.of(e.originator_id)
     marker = {"at": e.timestamp.isoformat(), "by": public(e.actor), "reason": e.reason}
     retracted = batch.get((action_id, e.update_id))
     if retracted:
@@ -240,34 +258,25 @@ def retraction(batch: Batch, e: Action.UpdateRetracted, step: Step) -> None:
     )
 
 
-def insert(batch: Batch, e: Any, **item: Any) -> None:
-    row = {
-        "action_id": str(e.originator_id),
-        "seq": e.originator_version,
-        "version": e.originator_version,
-        "recorded_at": e.timestamp.isoformat(),
-        "effective_date": encoded(getattr(e, "effective_date", None)),
-        "actor": dumps(public(e.actor)),
-        "user_id": e.actor.get("user_id"),
-        "text": None,
-        "reason": None,
-        "impact": None,
-        "evidence": None,
-        "retracts": None,
-        "retracted": None,
-        **item,
-    }
-    batch.add((row["action_id"], row["id"]), row)  # Batches apply exactly once: an item is never inserted twice.
-
-
-def shown(state: dict[str, Any], name: str) -> Any:
-    """One of an action's fields as history shows it, JSON-ready."""
-    value = state[name]
-    if name == "contributing_agencies":
-        return list(value)
-    if name == "last_update":
-        return encode_state(value) if value else None
-    return encoded(value)
+def insert(batch: Batch, e: Any, **item: Any) -> dict[str, Any]:
+    return batch.add(
+        {
+            "action_id": batch.ids.of(e.originator_id),
+            "seq": e.originator_version,
+            "version": e.originator_version,
+            "recorded_at": e.timestamp.isoformat(),
+            "effective_date": encoded(getattr(e, "effective_date", None)),
+            "actor": batch.actor(e.actor),
+            "user_id": e.actor.get("user_id"),
+            "text": None,
+            "reason": None,
+            "impact": None,
+            "evidence": None,
+            "retracts": None,
+            "retracted": None,
+            **item,
+        }
+    )
 
 
 def state_of(state: dict[str, Any]) -> dict[str, Any]:

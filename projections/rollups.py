@@ -18,7 +18,7 @@ from typing import Any
 from domain.action import Action
 from domain.plan import Plan
 from domain.timeline import RAGS, STATUSES, is_overdue
-from projections.actions import ActionView
+from projections.actions import ActionView, IdTexts
 
 PLAN, RECOMMENDATION, AGENCY = "plan", "recommendation", "agency"
 SCOPES = (PLAN, RECOMMENDATION, AGENCY)
@@ -26,17 +26,29 @@ KEY = ("scope", "scope_id", "status", "rag", "due_date")
 NONE = ""  # Stands for a missing rag or due date, so that both can be part of the primary key.
 
 Key = tuple[str, str, str, str, str]
+Where = tuple[str, str, str | None, date | None]  # An action's place in the counts: its `counted` fields.
 
 
 @dataclass
 class Batch:
     scopes: list[tuple[str, str]] = field(default_factory=list)
     deltas: Counter[Key] = field(default_factory=Counter)
+    ids: IdTexts = field(default_factory=IdTexts)
 
     def move(self, old: list[Key], new: list[Key]) -> None:
-        """One action leaves the `old` keys and joins the `new`."""
-        self.deltas.subtract(set(old) - set(new))
-        self.deltas.update(set(new) - set(old))
+        """One action leaves the `old` keys and joins the `new` (a key in both nets nothing)."""
+        deltas = self.deltas
+        for key in old:
+            deltas[key] -= 1
+        for key in new:
+            deltas[key] += 1
+
+    def keys(self, action: Action, where: Where | None = None) -> list[Key]:
+        """The counts an action is part of: one per scope, under its place (by default, where it is now)."""
+        agency, status, rag, due = where or counted(action.state)
+        scope_ids = (self.ids.of(action.plan_id), self.ids.of(action.recommendation_id), agency)
+        rag, due = rag or NONE, due.isoformat() if due else NONE
+        return [(scope, scope_id, status, rag, due) for scope, scope_id in zip(SCOPES, scope_ids, strict=True)]
 
 
 class RollupsView(ActionView):
@@ -90,7 +102,7 @@ class RollupsView(ActionView):
 
     @apply.register
     def _(self, e: Action.Raised, batch: Batch) -> None:
-        batch.move([], keys(self.actions.raised(e)))
+        batch.move([], batch.keys(self.actions.raised(e)))
 
     @apply.register
     def _(self, e: Action.Event, batch: Batch) -> None:
@@ -99,7 +111,7 @@ class RollupsView(ActionView):
         e.mutate(action)
         now = counted(action.state)
         if was != now:  # Progress, impact, evidence, a lead person: no count moves.
-            batch.move(keys(action, was), keys(action, now))
+            batch.move(batch.keys(action, was), batch.keys(action, now))
 
     # Reading.
 
@@ -136,16 +148,9 @@ class RollupsView(ActionView):
         return {scope_id: summarise(group, today) for scope_id, group in grouped.items()}
 
 
-def counted(state: dict[str, Any]) -> tuple[str, str, str, str]:
+def counted(state: dict[str, Any]) -> Where:
     """What decides where an action is counted: its lead agency, status, RAG and due date."""
-    due = state["due_date"].isoformat() if state["due_date"] else NONE
-    return state["lead_agency"], state["status"], state["rag"] or NONE, due
-
-
-def keys(action: Action, where: tuple[str, str, str, str] | None = None) -> list[Key]:
-    agency, status, rag, due = where or counted(action.state)
-    scope_ids = (str(action.plan_id), str(action.recommendation_id), agency)
-    return [(scope, scope_id, status, rag, due) for scope, scope_id in zip(SCOPES, scope_ids, strict=True)]
+    return state["lead_agency"], state["status"], state["rag"], state["due_date"]
 
 
 def summarise(rows: Iterable[dict[str, Any]], today: date) -> dict[str, Any]:
