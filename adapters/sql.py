@@ -204,8 +204,12 @@ def now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+# Built once (json.dumps with options builds one per call); encode keeps no state between calls.
+JSON = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=str)
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
+    return JSON.encode(value)
 
 
 def loads(value: str | None) -> Any:

@@ -6,19 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from uuid import UUID
 
 from adapters.sql import dumps, loads
 from domain.action import Action
 from domain.timeline import Fact, last_order, segments, timeline
-from projections.actions import decode_state, encode_state
+from projections.actions import decode_state
 
 OPEN = "9999-12-31T23:59:59.999999+00:00"  # known_to / valid_to of rows not (yet) superseded.
 FOREVER = "9999-12-31"
 FACT_COLUMNS = (
     "action_id",
-    "update_id",
     "plan_id",
+    "update_id",
     "kind",
     "seq",
     "effective_date",
@@ -37,6 +36,13 @@ class KnownFact(Fact):
     recorded_at: datetime | None = None
     retracted_at: datetime | None = None
 
+    @classmethod
+    def known(cls, fact: Fact, recorded_at: datetime) -> KnownFact:
+        """The fact, known from `recorded_at` (as `KnownFact(**vars(fact), recorded_at=...)` would, faster)."""
+        known = object.__new__(cls)
+        known.__dict__.update(fact.__dict__, recorded_at=recorded_at, retracted_at=None)
+        return known
+
 
 def as_known(facts: list[KnownFact], known_at: datetime | None) -> list[Fact]:
     """The facts as they stood at `known_at` (None: now): those recorded by then, retracted only if the
@@ -54,7 +60,7 @@ def retracted_by(fact: KnownFact, known_at: datetime) -> bool:
     return fact.retracted and fact.retracted_at is not None and fact.retracted_at <= known_at
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     known_from: str
     valid_from: str
@@ -69,7 +75,7 @@ class Changes:
     """Rows a revision deleted (never known alone) or closed (known no longer)."""
 
     gone: list[dict[str, str]] = field(default_factory=list)
-    closed: list[tuple[UUID, Row]] = field(default_factory=list)
+    closed: list[tuple[str, Row]] = field(default_factory=list)  # (action id as stored, row).
 
 
 @dataclass
@@ -80,6 +86,10 @@ class Entry:
     rows: list[Row]  # Open segments in valid-time order.
     last: tuple[date, int]  # The place of its last fact that applies (see domain/timeline.py last_order).
     stored_facts: set[str] = field(default_factory=set)
+    ids: tuple[str, str] = field(init=False)  # Its id and its plan's as stored: text once, not per row.
+
+    def __post_init__(self) -> None:
+        self.ids = (str(self.action.id), str(self.action.plan_id))
 
 
 def revise(changes: Changes, entry: Entry, known: str, since: date, *, refold: bool) -> None:
@@ -118,34 +128,36 @@ def revise(changes: Changes, entry: Entry, known: str, since: date, *, refold: b
         elif row.known_from == known:  # Said earlier by this same update: it was never known alone.
             if row.stored:
                 changes.gone.append(
-                    {"action_id": str(action.id), "known_from": row.known_from, "valid_from": row.valid_from}
+                    {"action_id": entry.ids[0], "known_from": row.known_from, "valid_from": row.valid_from}
                 )
         else:
             row.known_to = known
-            changes.closed.append((action.id, row))
+            changes.closed.append((entry.ids[0], row))
     kept += [Row(known, *segment) for segment in sorted(fresh)]
     entry.rows.extend(sorted(kept, key=lambda r: r.valid_from))
 
 
-def encoded(state: dict[str, Any]) -> str:
-    return dumps(encode_state(state))
+def encoded(values: dict[str, Any]) -> str:
+    """A state's or a fact's values as stored: `dumps` writes their dates (days, never instants) as ISO text,
+    as `encode_state` would, without copying the dict first."""
+    return dumps(values)
 
 
-def fact_row(action_id: str, plan_id: str, fact: Fact) -> dict[str, Any]:
+def fact_row(entry: Entry, fact: Fact) -> tuple[Any, ...]:
+    """The fact's row of the facts table, its values in FACT_COLUMNS order."""
     assert isinstance(fact, KnownFact) and fact.recorded_at is not None
-    return {
-        "action_id": action_id,
-        "update_id": fact.update_id,
-        "plan_id": plan_id,
-        "kind": fact.kind,
-        "seq": fact.seq,
-        "effective_date": fact.effective_date.isoformat(),
-        "agency": fact.agency,
-        "vals": dumps(encode_state(fact.values)),
-        "recorded_at": fact.recorded_at.isoformat(),
-        "retracted": int(fact.retracted),
-        "retracted_at": fact.retracted_at.isoformat() if fact.retracted_at else None,
-    }
+    return (
+        *entry.ids,
+        fact.update_id,
+        fact.kind,
+        fact.seq,
+        fact.effective_date.isoformat(),
+        fact.agency,
+        encoded(fact.values),
+        fact.recorded_at.isoformat(),
+        int(fact.retracted),
+        fact.retracted_at.isoformat() if fact.retracted_at else None,
+    )
 
 
 def fact_from_row(row: dict[str, Any]) -> KnownFact:
