@@ -92,32 +92,45 @@ class Entry:
         self.ids = (str(self.action.id), str(self.action.plan_id))
 
 
-def revise(changes: Changes, entry: Entry, known: str, since: date, *, refold: bool) -> None:
+def revise(changes: Changes, entry: Entry, known: str, since: date, order: tuple[date, int] | None = None) -> None:
     """Close what the action's new timeline contradicts at `known`; add what it newly says from `known`.
 
     Only valid time from `since` (the changed fact's effective date) on can differ. When the changed
-    fact is the last to apply (the usual case: updates reported as they happen), only the last one or
-    two open segments can change, and the state from `since` on is the action's current state;
-    otherwise the whole timeline is folded again.
+    fact (`order`: its place; None for a retraction, or a new action) is the last to apply (the usual
+    case: updates reported as they happen), only the last one or two open segments can change, and the
+    state from `since` on is the action's current state; otherwise the whole timeline is folded again.
     """
-    action = entry.action
+    action, rows = entry.action, entry.rows
     start = action.initial["start_date"]
     since_text = max(since, start).isoformat()
-    if refold:
+    if order is None or order < entry.last or not rows or rows[-1].valid_from > since_text:
         facts = [f for f in action.facts.values() if f.applies()]
         entry.last = last_order(facts)
-        touched = list(entry.rows)
+        touched = list(rows)
         fresh = {
             (valid_from.isoformat(), valid_to.isoformat() if valid_to else FOREVER, encoded(state))
             for valid_from, valid_to, state in timeline(action.initial, facts, start)
             if valid_to is None or valid_to.isoformat() >= since_text
         }
     else:
-        touched = [r for r in entry.rows[-2:] if r.valid_to >= since_text]
+        entry.last = order
+        last = rows[-1]
+        if last.valid_from < since_text:
+            # The commonest case, in short: the last segment ends at `since` (unless the state is the same)
+            # and a segment in the current state follows; what the general way below would find.
+            state = encoded(action.state)
+            if state != last.state:
+                retire(changes, entry, last, known)
+                rows[-1:] = [
+                    Row(known, last.valid_from, since_text, last.state),
+                    Row(known, since_text, FOREVER, state),
+                ]
+            return
+        touched = [r for r in rows[-2:] if r.valid_to >= since_text]
         points = [(r.valid_from, r.state) for r in touched if r.valid_from < since_text]
         points.append((since_text, encoded(action.state)))
         fresh = {(a, b or FOREVER, s) for a, b, s in segments(points)}
-    del entry.rows[len(entry.rows) - len(touched) :]  # In place: an action's rows stay, its tail changes.
+    del rows[len(rows) - len(touched) :]  # In place: an action's rows stay, its tail changes.
     kept: list[Row] = []
     for row in touched:
         if row.valid_to < since_text:
@@ -125,16 +138,20 @@ def revise(changes: Changes, entry: Entry, known: str, since: date, *, refold: b
         elif (row.valid_from, row.valid_to, row.state) in fresh:
             fresh.discard((row.valid_from, row.valid_to, row.state))
             kept.append(row)
-        elif row.known_from == known:  # Said earlier by this same update: it was never known alone.
-            if row.stored:
-                changes.gone.append(
-                    {"action_id": entry.ids[0], "known_from": row.known_from, "valid_from": row.valid_from}
-                )
         else:
-            row.known_to = known
-            changes.closed.append((entry.ids[0], row))
+            retire(changes, entry, row, known)
     kept += [Row(known, *segment) for segment in sorted(fresh)]
-    entry.rows.extend(sorted(kept, key=lambda r: r.valid_from))
+    rows.extend(sorted(kept, key=lambda r: r.valid_from))
+
+
+def retire(changes: Changes, entry: Entry, row: Row, known: str) -> None:
+    """A row the timeline no longer says from `known`: closed then, or gone if this same update said it."""
+    if row.known_from == known:  # Said earlier by this same update: it was never known alone.
+        if row.stored:
+            changes.gone.append({"action_id": entry.ids[0], "known_from": row.known_from, "valid_from": row.valid_from})
+    else:
+        row.known_to = known
+        changes.closed.append((entry.ids[0], row))
 
 
 def encoded(values: dict[str, Any]) -> str:

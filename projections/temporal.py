@@ -145,7 +145,7 @@ class TemporalView(SqlView):
         )
         entry = self.entries[e.originator_id] = Entry(action, [], (date.min, 0))
         batch.touched[e.originator_id] = entry
-        revise(batch, entry, instant(e.timestamp), e.effective_date, refold=True)
+        revise(batch, entry, instant(e.timestamp), e.effective_date)
 
     @apply.register
     def _(self, e: Action.Event, batch: Batch) -> None:
@@ -172,7 +172,7 @@ class TemporalView(SqlView):
         batch.facts[(action_id, update_id)] = entry
         if retraction:
             # A retraction takes a fact out from under others of its day: its timeline is folded afresh.
-            revise(batch, entry, instant(e.timestamp), fact.effective_date, refold=True)
+            revise(batch, entry, instant(e.timestamp), fact.effective_date)
         else:
             batch.pending[action_id] = (update_id, entry)
 
@@ -181,11 +181,7 @@ class TemporalView(SqlView):
         update_id, entry = batch.pending.pop(action_id)
         fact = entry.action.facts[update_id]
         assert isinstance(fact, KnownFact) and fact.recorded_at is not None
-        since_text = max(fact.effective_date, entry.action.initial["start_date"]).isoformat()
-        fast = fact.order >= entry.last and bool(entry.rows) and entry.rows[-1].valid_from <= since_text
-        if fast:
-            entry.last = fact.order
-        revise(batch, entry, instant(fact.recorded_at), fact.effective_date, refold=not fast)
+        revise(batch, entry, instant(fact.recorded_at), fact.effective_date, fact.order)
 
     def fetch(self, first: dict[UUID, Any], c: Any) -> None:
         """Read the actions the batch changes and this view does not hold (each with its first event in the
