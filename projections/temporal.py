@@ -103,13 +103,14 @@ class TemporalView(SqlView):
 
     def begin(self, events: Sequence[Any], c: Any) -> Batch:
         trim(self.entries, lambda entry: len(entry.action.facts) + len(entry.rows))  # Between batches only.
-        # Each action the batch changes (not raises), with its first event in the batch.
-        first = {
-            e.originator_id: e
-            for e in reversed(events)
-            if isinstance(e, Action.Event) and not isinstance(e, Action.Raised)
+        first = {e.originator_id: e for e in reversed(events)}  # Each aggregate's first event in the batch.
+        # The actions it changes (those it raises are new) that this view does not hold.
+        wanted = {
+            action_id: e
+            for action_id, e in first.items()
+            if isinstance(e, Action.Event) and not isinstance(e, Action.Raised) and action_id not in self.entries
         }
-        self.fetch({action_id: e for action_id, e in first.items() if action_id not in self.entries}, c)
+        self.fetch(wanted, c)
         return Batch()
 
     @singledispatchmethod
