@@ -151,15 +151,17 @@ class TemporalView(SqlView):
     @apply.register
     def _(self, e: Action.Event, batch: Batch) -> None:
         action_id = e.originator_id
-        entry = self.entries[action_id]
         update_id = getattr(e, "update_id", None)
         retraction = isinstance(e, Action.UpdateRetracted)
         waiting = batch.pending.get(action_id)
         if waiting:
-            if waiting[0] == update_id and not retraction:
+            waiting_update, entry = waiting
+            if waiting_update == update_id and not retraction:
                 e.mutate(entry.action)  # The waiting update's next event: its fact and rows are in the batch already.
                 return
             self.settle(batch, action_id)
+        else:
+            entry = self.entries[action_id]
         e.mutate(entry.action)
         batch.touched[action_id] = entry
         if update_id is None:
