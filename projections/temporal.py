@@ -56,8 +56,8 @@ class Batch(Changes):
     actions: list[tuple[Any, ...]] = field(default_factory=list)
     facts: dict[tuple[UUID, str], Entry] = field(default_factory=dict)  # Facts changed, by (action, update).
     touched: dict[UUID, Entry] = field(default_factory=dict)
-    # An update's events are revised once, after its last event in the batch: (action) -> (update, known, since).
-    pending: dict[UUID, tuple[str, datetime, date]] = field(default_factory=dict)
+    # An update's events are revised once, after its last event in the batch: (action) -> (update, its action).
+    pending: dict[UUID, tuple[str, Entry]] = field(default_factory=dict)
 
 
 class TemporalView(SqlView):
@@ -104,7 +104,14 @@ class TemporalView(SqlView):
     def begin(self, events: Sequence[Any], c: Any) -> Batch:
         # Between batches only; an action with no facts yet counts nothing (projections/actions.py `trim`).
         trim(self.entries, lambda entry: len(entry.action.facts) and len(entry.action.facts) + len(entry.rows))
-        self.fetch([e for e in events if isinstance(e, Action.Event) and not isinstance(e, Action.Raised)], c)
+        first = {e.originator_id: e for e in reversed(events)}  # Each aggregate's first event in the batch.
+        # The actions it changes (those it raises are new) that this view does not hold.
+        wanted = {
+            action_id: e
+            for action_id, e in first.items()
+            if isinstance(e, Action.Event) and not isinstance(e, Action.Raised) and action_id not in self.entries
+        }
+        self.fetch(wanted, c)
         return Batch()
 
     @singledispatchmethod
@@ -140,49 +147,50 @@ class TemporalView(SqlView):
         )
         entry = self.entries[e.originator_id] = Entry(action, [], (date.min, 0))
         batch.touched[e.originator_id] = entry
-        revise(batch, entry, instant(e.timestamp), e.effective_date, refold=True)
+        revise(batch, entry, instant(e.timestamp), e.effective_date)
 
     @apply.register
     def _(self, e: Action.Event, batch: Batch) -> None:
         action_id = e.originator_id
-        entry = self.entries.pop(action_id)  # Put back last: the dict's order is least recent first.
-        self.entries[action_id] = entry
         update_id = getattr(e, "update_id", None)
+        retraction = isinstance(e, Action.UpdateRetracted)
         waiting = batch.pending.get(action_id)
-        if waiting and (waiting[0] != update_id or isinstance(e, Action.UpdateRetracted)):
+        if waiting:
+            waiting_update, entry = waiting
+            if waiting_update == update_id and not retraction:
+                e.mutate(entry.action)  # The waiting update's next event: its fact and rows are in the batch already.
+                return
             self.settle(batch, action_id)
+        else:
+            entry = self.entries[action_id]
         e.mutate(entry.action)
         batch.touched[action_id] = entry
         if update_id is None:
             return  # An event that carries no fact changes no timeline.
-        fact = entry.action.facts[update_id]
+        facts = entry.action.facts
+        fact = facts[update_id]
         if not isinstance(fact, KnownFact):  # Its first event: it is known from now.
-            fact = KnownFact(**vars(fact), recorded_at=e.timestamp)
+            fact = facts[update_id] = KnownFact.known(fact, e.timestamp)
         elif fact.retracted and fact.retracted_at is None:
             fact.retracted_at = e.timestamp
-        entry.action.facts[update_id] = fact
         batch.facts[(action_id, update_id)] = entry
-        if isinstance(e, Action.UpdateRetracted):
+        if retraction:
             # A retraction takes a fact out from under others of its day: its timeline is folded afresh.
-            revise(batch, entry, instant(e.timestamp), fact.effective_date, refold=True)
+            revise(batch, entry, instant(e.timestamp), fact.effective_date)
         else:
-            assert fact.recorded_at is not None
-            batch.pending[action_id] = (update_id, fact.recorded_at, fact.effective_date)
+            batch.pending[action_id] = (update_id, entry)
 
     def settle(self, batch: Batch, action_id: UUID) -> None:
         """Revise the timeline for the update whose events were waiting (all known at one instant)."""
-        update_id, recorded_at, since = batch.pending.pop(action_id)
-        entry = self.entries[action_id]
+        update_id, entry = batch.pending.pop(action_id)
         fact = entry.action.facts[update_id]
-        since_text = max(since, entry.action.initial["start_date"]).isoformat()
-        fast = fact.order >= entry.last and bool(entry.rows) and entry.rows[-1].valid_from <= since_text
-        if fast:
-            entry.last = fact.order
-        revise(batch, entry, instant(recorded_at), since, refold=not fast)
+        assert isinstance(fact, KnownFact) and fact.recorded_at is not None
+        revise(batch, entry, instant(fact.recorded_at), fact.effective_date, fact.order)
 
-    def fetch(self, events: Sequence[Any], c: Any) -> None:
-        """Read the actions the batch changes and this view does not hold: a few queries for all of them."""
-        wanted = sorted({str(e.originator_id) for e in events if e.originator_id not in self.entries})
+    def fetch(self, first: dict[UUID, Any], c: Any) -> None:
+        """Read the actions the batch changes and this view does not hold (each with its first event in the
+        batch): a few queries for all of them."""
+        wanted = sorted(str(action_id) for action_id in first)
         if not wanted:
             return
         ids = {"ids": self.db.dialect.as_list(wanted)}
@@ -202,9 +210,6 @@ class TemporalView(SqlView):
                 Row(row["known_from"], row["valid_from"], row["valid_to"], row["state"], stored=True)
             )
         self.db.execute(c, "SELECT id, plan_id, recommendation_id, initial FROM {t.actions} WHERE id {in_ids}", ids)
-        first: dict[UUID, Any] = {}
-        for e in events:
-            first.setdefault(e.originator_id, e)
         for row in c.fetchall():
             action_id = UUID(row["id"])
             action = Action.from_facts(
@@ -222,6 +227,8 @@ class TemporalView(SqlView):
     def flush(self, batch: Batch, c: Any) -> None:
         for action_id in list(batch.pending):
             self.settle(batch, action_id)
+        for action_id in batch.touched:  # Put back last: the dict's order is least recently used first.
+            self.entries[action_id] = self.entries.pop(action_id)
         db, insert = self.db, self.db.dialect.insert_many
         insert(c, db.tables.plans, ("id", "title", "recorded_at"), batch.plans)
         columns = ("id", "plan_id", "seq", "number", "text", "recorded_at")
@@ -248,28 +255,30 @@ class TemporalView(SqlView):
             "UPDATE {t.segments} SET known_to = {known_to} WHERE action_id = {action_id}"
             " AND known_from = {known_from} AND valid_from = {valid_from}",
             [
-                {"action_id": str(a), "known_from": r.known_from, "valid_from": r.valid_from, "known_to": r.known_to}
+                {"action_id": a, "known_from": r.known_from, "valid_from": r.valid_from, "known_to": r.known_to}
                 for a, r in batch.closed
                 if r.stored
             ],
         )
         fresh = [(a, r) for a, r in batch.closed if not r.stored]
-        fresh += [(a, r) for a, entry in batch.touched.items() for r in entry.rows if not r.stored]
+        fresh += [(entry.ids[0], r) for entry in batch.touched.values() for r in entry.rows if not r.stored]
         insert(
             c,
             db.tables.segments,
             SEGMENT_COLUMNS,
-            [(str(a), r.known_from, r.valid_from, r.known_to, r.valid_to, r.state) for a, r in fresh],
+            [(a, r.known_from, r.valid_from, r.known_to, r.valid_to, r.state) for a, r in fresh],
         )
         for _, r in fresh:
             r.stored = True
         new, changed = [], []
-        for (action_id, update_id), entry in batch.facts.items():
-            fact = entry.action.facts[update_id]
-            row = fact_row(str(action_id), str(entry.action.plan_id), fact)
-            (changed if update_id in entry.stored_facts else new).append(row)
-            entry.stored_facts.add(update_id)
-        insert(c, db.tables.facts, FACT_COLUMNS, [tuple(r[k] for k in FACT_COLUMNS) for r in new])
+        for (_, update_id), entry in batch.facts.items():
+            row = fact_row(entry, entry.action.facts[update_id])
+            if update_id in entry.stored_facts:
+                changed.append(dict(zip(FACT_COLUMNS, row, strict=True)))
+            else:
+                new.append(row)
+                entry.stored_facts.add(update_id)
+        insert(c, db.tables.facts, FACT_COLUMNS, new)
         db.executemany(
             c,
             "UPDATE {t.facts} SET vals = {vals}, retracted = {retracted}, retracted_at = {retracted_at}"
