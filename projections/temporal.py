@@ -21,7 +21,7 @@ from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
-from adapters.sql import dumps, instant, loads
+from adapters.sql import dumps, instant, loads, loads_all
 from domain.action import Action
 from domain.plan import Plan
 from domain.timeline import Fact, is_overdue, last_order
@@ -291,33 +291,37 @@ class TemporalView(SqlView):
     def plan_status(self, plan_id: str, as_at: date, known_at: datetime) -> dict[str, Any] | None:
         """The whole plan as it stood on `as_at`, as known at `known_at`; None if not known by then."""
         params = {"id": plan_id, "k": instant(known_at), "d": as_at.isoformat()}
-        with self.db.transaction(commit=False) as c:  # One snapshot, one connection for the three reads.
-            self.db.execute(c, "SELECT id, title FROM {t.plans} WHERE id = {id} AND recorded_at <= {k}", params)
-            plan = c.fetchone()
-            if plan is None:
-                return None
+        with self.db.reading() as c:  # One snapshot for both reads.
             self.db.execute(
                 c,
-                "SELECT id, number, text FROM {t.recommendations} WHERE plan_id = {id} AND recorded_at <= {k}"
-                " ORDER BY seq",
+                "SELECT p.title, r.id, r.number, r.text FROM {t.plans} p LEFT JOIN {t.recommendations} r"
+                " ON r.plan_id = p.id AND r.recorded_at <= {k} WHERE p.id = {id} AND p.recorded_at <= {k}"
+                " ORDER BY r.seq",
                 params,
             )
-            recommendations = [dict(r) for r in c.fetchall()]
+            recommendations = c.fetchall()
+            if not recommendations:
+                return None
             self.db.execute(
                 c,
                 "SELECT a.id AS action_id, a.number, a.recommendation_id, " + STATE_AS_AT + " AS state"
                 " FROM {t.actions} a WHERE a.plan_id = {id} AND a.recorded_at <= {k} ORDER BY a.recorded_at",
                 params,
             )
-            rows = c.fetchall()
-        actions = [action_as_at(r, as_at) for r in rows if r["state"] is not None]
+            rows = [r for r in c.fetchall() if r["state"] is not None]
+        shown: dict[str, list[dict[str, Any]]] = {r["id"]: [] for r in recommendations if r["id"] is not None}
+        for row, state in zip(rows, loads_all([r["state"] for r in rows]), strict=True):
+            if row["recommendation_id"] in shown:
+                shown[row["recommendation_id"]].append(action_as_at(row, state, as_at))
         return {
             "plan_id": plan_id,
-            "title": plan["title"],
+            "title": recommendations[0]["title"],
             "as_at": as_at.isoformat(),
             "known_at": known_at.isoformat(),
             "recommendations": [
-                {**r, "actions": [a for a in actions if a["recommendation_id"] == r["id"]]} for r in recommendations
+                {"id": r["id"], "number": r["number"], "text": r["text"], "actions": shown[r["id"]]}
+                for r in recommendations
+                if r["id"] is not None
             ],
         }
 
@@ -330,7 +334,8 @@ class TemporalView(SqlView):
         )
         if row is None or row["state"] is None:
             return None
-        return {**action_as_at(row, as_at), "plan_id": row["plan_id"], "description": row["description"]}
+        shown = action_as_at(row, loads(row["state"]), as_at)
+        return {**shown, "plan_id": row["plan_id"], "description": row["description"]}
 
     def facts_of(self, plan_id: str) -> dict[str, list[KnownFact]]:
         """Each action of the plan's facts (in recorded order), with when they were recorded and retracted."""
@@ -341,8 +346,8 @@ class TemporalView(SqlView):
         return facts
 
 
-def action_as_at(row: dict[str, Any], as_at: date) -> dict[str, Any]:
-    state = loads(row["state"])
+def action_as_at(row: dict[str, Any], state: dict[str, Any], as_at: date) -> dict[str, Any]:
+    """An action's row (id, number, recommendation) and its decoded state, as shown on `as_at`."""
     due = date.fromisoformat(state["due_date"]) if state["due_date"] else None
     return {
         "id": row["action_id"],
