@@ -149,15 +149,15 @@ class Runner:
         with Reader(self.app) as reader:
             while True:
                 batch = batch_size or self.batch_size
-                limit = batch if stop is None else min(batch, stop - position)
+                limit = up_to(batch, position, stop)
                 if limit <= 0:
                     return applied
                 notifications, events = reader.read(position + 1, limit, stop)
                 if not notifications:
                     return applied
                 if len(notifications) == limit:  # Behind: read the next batch while this one is written.
-                    after, more = notifications[-1].id, min(2 * batch, MAX_BATCH)
-                    reader.ahead(after + 1, more if stop is None else min(more, stop - after), stop)
+                    after = notifications[-1].id
+                    reader.ahead(after + 1, up_to(min(2 * batch, MAX_BATCH), after, stop), stop)
                 try:
                     self.write(view, notifications, position, events)
                 except Superseded:
@@ -222,3 +222,8 @@ class Runner:
 
     def close(self) -> None:
         self.views.close()
+
+
+def up_to(batch: int, position: int, stop: int | None) -> int:
+    """How many events to read after `position`: a batch, but none past `stop`."""
+    return batch if stop is None else min(batch, stop - position)

@@ -14,6 +14,7 @@ from projections.actions import decode_state
 
 OPEN = "9999-12-31T23:59:59.999999+00:00"  # known_to / valid_to of rows not (yet) superseded.
 FOREVER = "9999-12-31"
+# A state's or a fact's values are stored as `dumps` writes them: their dates (days, never instants) as ISO text.
 FACT_COLUMNS = (
     "action_id",
     "plan_id",
@@ -108,7 +109,7 @@ def revise(changes: Changes, entry: Entry, known: str, since: date, order: tuple
         entry.last = last_order(facts)
         touched = list(rows)
         fresh = {
-            (valid_from.isoformat(), valid_to.isoformat() if valid_to else FOREVER, encoded(state))
+            (valid_from.isoformat(), valid_to.isoformat() if valid_to else FOREVER, dumps(state))
             for valid_from, valid_to, state in timeline(action.initial, facts, start)
             if valid_to is None or valid_to.isoformat() >= since_text
         }
@@ -118,7 +119,7 @@ def revise(changes: Changes, entry: Entry, known: str, since: date, order: tuple
         if last.valid_from < since_text:
             # The commonest case, in short: the last segment ends at `since` (unless the state is the same)
             # and a segment in the current state follows; what the general way below would find.
-            state = encoded(action.state)
+            state = dumps(action.state)
             if state != last.state:
                 retire(changes, entry, last, known)
                 rows[-1:] = [
@@ -128,7 +129,7 @@ def revise(changes: Changes, entry: Entry, known: str, since: date, order: tuple
             return
         touched = [r for r in rows[-2:] if r.valid_to >= since_text]
         points = [(r.valid_from, r.state) for r in touched if r.valid_from < since_text]
-        points.append((since_text, encoded(action.state)))
+        points.append((since_text, dumps(action.state)))
         fresh = {(a, b or FOREVER, s) for a, b, s in segments(points)}
     del rows[len(rows) - len(touched) :]  # In place: an action's rows stay, its tail changes.
     kept: list[Row] = []
@@ -154,12 +155,6 @@ def retire(changes: Changes, entry: Entry, row: Row, known: str) -> None:
         changes.closed.append((entry.ids[0], row))
 
 
-def encoded(values: dict[str, Any]) -> str:
-    """A state's or a fact's values as stored: `dumps` writes their dates (days, never instants) as ISO text,
-    as `encode_state` would, without copying the dict first."""
-    return dumps(values)
-
-
 def fact_row(entry: Entry, fact: Fact) -> tuple[Any, ...]:
     """The fact's row of the facts table, its values in FACT_COLUMNS order."""
     assert isinstance(fact, KnownFact) and fact.recorded_at is not None
@@ -170,7 +165,7 @@ def fact_row(entry: Entry, fact: Fact) -> tuple[Any, ...]:
         fact.seq,
         fact.effective_date.isoformat(),
         fact.agency,
-        encoded(fact.values),
+        dumps(fact.values),
         fact.recorded_at.isoformat(),
         int(fact.retracted),
         fact.retracted_at.isoformat() if fact.retracted_at else None,
