@@ -37,8 +37,12 @@ def nudge(queue: Queue, projections: Iterable[str], *, force: bool = False) -> N
             for name in names:
                 pipe.set(pending_key(queue, name), 1, nx=True, ex=PENDING_TTL)
             marked = pipe.execute()
-        for name, newly in zip(names, marked, strict=True):
-            if newly or force:
-                queue.enqueue("workers.jobs.catch_up", name, result_ttl=0, failure_ttl=86400)
+        jobs = [
+            Queue.prepare_data("workers.jobs.catch_up", (name,), result_ttl=0, failure_ttl=86400)
+            for name, newly in zip(names, marked, strict=True)
+            if newly or force
+        ]
+        if jobs:
+            queue.enqueue_many(jobs)  # One round trip for all of them.
     except Exception as error:
         log.warning("could not nudge the projection workers: %s", type(error).__name__)

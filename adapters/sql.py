@@ -61,7 +61,10 @@ class Dialect:
         return list(values) if self.postgres else json.dumps(list(values))
 
     def insert_many(self, c: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-        """Append rows in one go: COPY on PostgreSQL, one prepared executemany on SQLite."""
+        """Append rows in one go: COPY on PostgreSQL, one prepared executemany on SQLite; no rows, no statement."""
+        rows = rows if isinstance(rows, list) else list(rows)
+        if not rows:
+            return
         names = ", ".join(identifier(column) for column in columns)
         if self.postgres:
             with c.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
@@ -69,7 +72,7 @@ class Dialect:
                     copy.write_row(row)
         else:
             marks = ", ".join("?" for _ in columns)
-            c.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(rows))
+            c.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
 
 class Tables:

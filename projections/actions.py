@@ -4,8 +4,10 @@ Each event is applied to the `Action` aggregate by the event's own method body (
 can never disagree with the aggregate about what an event means; the aggregate folds forward in O(1)
 per event in the usual case (domain/action.py `note`). The facts are stored once, in the event store:
 an action not in memory is loaded from it as it stood just before the event (the library's repository,
-at that version). Memory is only trusted at the position this view last wrote: any other consumer's
-write, a failed batch or a superseded one empties it.
+at that version). An action in memory is as its version says, whoever applied what since: one behind the
+event, it is used as it is; further behind (another consumer, such as the other worker, applied its
+events meanwhile), it is brought forward by the events it missed, a short read. A failed batch empties
+the memory (its actions may be ahead of what was committed).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.action import Action
-from projections.view import SqlView
+from projections.view import Load, SqlView
 
 DATE_FIELDS = ("due_date", "start_date")
 MAX_FACTS = 40_000  # Facts (about 1 KB each) a view keeps in memory; beyond, the least recently used actions go.
@@ -69,7 +71,7 @@ class ActionView(SqlView):
 class Actions:
     """The actions a view has folded, by id, valid at the position the view last wrote."""
 
-    def __init__(self, load: Callable[[Any, int], Any] | None) -> None:
+    def __init__(self, load: Load | None) -> None:
         self.load = load
         self.by_id: dict[Any, Action] = {}
 
@@ -80,14 +82,15 @@ class Actions:
         return action
 
     def get(self, e: Action.Event) -> Action:
-        """The action as it stood just before event `e`: from memory, else from the event store."""
+        """The action as it stood just before event `e`: from memory (brought forward if it missed events),
+        else from the event store."""
         action = self.by_id.pop(e.originator_id, None)  # Put back last: the dict's order is least recent first.
         if action is not None:
             self.by_id[e.originator_id] = action
         if action is None or action.version != e.originator_version - 1:
             if self.load is None:
                 raise LookupError(f"action {e.originator_id} is not in memory and there is no store to load it from")
-            action = self.by_id[e.originator_id] = self.load(e.originator_id, e.originator_version - 1)
+            action = self.by_id[e.originator_id] = self.load(e.originator_id, e.originator_version - 1, action)
         return action
 
     def step(self, e: Action.Event) -> Step:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,7 @@ from projections.history import HistoryView
 from projections.meetings import MeetingsView
 from projections.rollups import RollupsView
 from projections.temporal import TemporalView
-from projections.view import Place, SqlView
+from projections.view import Load, Place, SqlView
 
 VIEWS: dict[str, type[SqlView]] = {
     "current_status": CurrentStatusView,
@@ -105,9 +105,7 @@ class Live:
 class Views:
     """The live generation of each projection's view, built once and re-checked at most every REGISTRY_TTL."""
 
-    def __init__(
-        self, env: Mapping[str, str], classes: Mapping[str, type[SqlView]], load: Callable[[Any, int], Any]
-    ) -> None:
+    def __init__(self, env: Mapping[str, str], classes: Mapping[str, type[SqlView]], load: Load) -> None:
         self.env = dict(env)
         self.classes = dict(classes)
         self.load = load

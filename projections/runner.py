@@ -47,9 +47,18 @@ class Runner:
     ) -> None:
         self.app = app
         self.batch_size = batch_size
-        self.views = Views(env, views, lambda aggregate_id, version: app.repository.get(aggregate_id, version=version))
+        self.views = Views(env, views, self.load)
         self.registry = self.views.registry
         self.locks = {name: threading.Lock() for name in views}
+
+    def load(self, aggregate_id: Any, version: int, held: Any = None) -> Any:
+        """The aggregate at `version`: `held` (the same aggregate at an earlier version, as a view kept it)
+        brought forward by the events it missed (another consumer applied them), else folded from the store."""
+        if held is None or held.version > version:
+            return self.app.repository.get(aggregate_id, version=version)
+        for event in self.app.events.get(aggregate_id, gt=held.version, lte=version):
+            event.mutate(held)
+        return held
 
     @property
     def names(self) -> list[str]:
@@ -69,7 +78,7 @@ class Runner:
         with ExitStack() as held:
             for name in views:  # In one order everywhere; `catch_up` holds one lock at a time.
                 held.enter_context(self.locks[name])
-            at = {name: self.position(view) if view.at is None else view.at for name, view in views.items()}
+            at = {name: self.position(view) for name, view in views.items()}
             applied, batch = 0, self.batch_size
             with Reader(self.app) as reader:
                 while at:
@@ -113,26 +122,31 @@ class Runner:
                     del at[name]  # Stopped: the others carry on.
         return applied
 
-    def catch_up(
+    def catch_up(  # noqa: PLR0913
         self,
         name: str,
         view: SqlView | None = None,
+        *,
         stop: int | None = None,
         progress: Progress | None = None,
         batch_size: int | None = None,
+        at_head: Callable[[], None] | None = None,
     ) -> int:
         """Apply every event after the view's position (up to `stop`); return how many were applied.
 
         Without `view`, the live one (and nothing while it is stopped); with `view` (a rebuild or a
         verify), an event that cannot be applied raises instead of stopping the live projection.
+        `at_head` is called once the head is first reached; then what was recorded meanwhile is applied too.
         """
         if view is not None:
             return self.apply_pending(name, view, stop, progress, batch_size, live=False)
         current = self.views.live(name)
         if current.state == STOPPED:
+            if at_head:
+                at_head()
             return 0
         with self.locks[name]:  # One catch-up per view at a time in this process: they share its memory.
-            return self.apply_pending(name, current.view, stop, progress, batch_size, live=True)
+            return self.apply_pending(name, current.view, stop, progress, batch_size, live=True, at_head=at_head)
 
     def apply_pending(  # noqa: PLR0913
         self,
@@ -143,9 +157,10 @@ class Runner:
         batch_size: int | None,
         *,
         live: bool,
+        at_head: Callable[[], None] | None = None,
     ) -> int:
         applied = 0
-        position = self.position(view) if view.at is None else view.at
+        position = self.position(view)
         with Reader(self.app) as reader:
             while True:
                 batch = batch_size or self.batch_size
@@ -153,30 +168,33 @@ class Runner:
                 if limit <= 0:
                     return applied
                 notifications, events = reader.read(position + 1, limit, stop)
-                if not notifications:
-                    return applied
-                if len(notifications) == limit:  # Behind: read the next batch while this one is written.
-                    after = notifications[-1].id
-                    reader.ahead(after + 1, up_to(min(2 * batch, MAX_BATCH), after, stop), stop)
-                try:
-                    self.write(view, notifications, position, events)
-                except Superseded:
-                    position = self.position(view)  # Another consumer applied this batch: carry on from its position.
+                if notifications:
+                    if len(notifications) == limit:  # Behind: read the next batch while this one is written.
+                        after = notifications[-1].id
+                        reader.ahead(after + 1, up_to(min(2 * batch, MAX_BATCH), after, stop), stop)
+                    try:
+                        self.write(view, notifications, position, events)
+                    except Superseded:
+                        position = self.position(view)  # Another consumer applied this batch: go on from its position.
+                        continue
+                    except TRANSIENT:
+                        raise
+                    except Exception:
+                        if not self.isolate(name, view, notifications, position, live):
+                            return applied
+                        position = self.position(view)
+                    else:
+                        position = notifications[-1].id
+                    applied += len(notifications)
+                    if progress:
+                        progress.done += len(notifications)
+                        progress.report(progress.done, progress.total)
+                if len(notifications) < limit:  # It read up to the head.
+                    if at_head is None:
+                        return applied  # No need to ask again: a later save nudges again.
+                    at_head, then = None, at_head
+                    then()
                     continue
-                except TRANSIENT:
-                    raise
-                except Exception:
-                    if not self.isolate(name, view, notifications, position, live):
-                        return applied
-                    position = self.position(view)
-                else:
-                    position = notifications[-1].id
-                applied += len(notifications)
-                if progress:
-                    progress.done += len(notifications)
-                    progress.report(progress.done, progress.total)
-                if len(notifications) < limit:
-                    return applied  # It read up to the head: no need to ask again (a later save nudges again).
                 batch_size = min(2 * batch, MAX_BATCH)  # Far behind (a worker starting from empty): bigger batches.
 
     def write(

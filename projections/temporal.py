@@ -105,11 +105,14 @@ class TemporalView(SqlView):
         # Between batches only; an action with no facts yet counts nothing (projections/actions.py `trim`).
         trim(self.entries, lambda entry: len(entry.action.facts) and len(entry.action.facts) + len(entry.rows))
         first = {e.originator_id: e for e in reversed(events)}  # Each aggregate's first event in the batch.
-        # The actions it changes (those it raises are new) that this view does not hold.
+        # The actions it changes (those it raises are new) that this view does not hold as they stood just
+        # before: another consumer (the other worker) may have applied their events since this one held them.
         wanted = {
             action_id: e
             for action_id, e in first.items()
-            if isinstance(e, Action.Event) and not isinstance(e, Action.Raised) and action_id not in self.entries
+            if isinstance(e, Action.Event)
+            and not isinstance(e, Action.Raised)
+            and ((held := self.entries.get(action_id)) is None or held.action.version != e.originator_version - 1)
         }
         self.fetch(wanted, c)
         return Batch()

@@ -23,6 +23,8 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from adapters.sql import Database, database, factory, now, one_at_a_time, remove_sqlite_file, sqlite_file
 
 PROGRESS = "progress"
+# (aggregate id, version, the aggregate at an earlier version or None) -> the aggregate at that version.
+Load = Callable[[Any, int, Any], Any]
 
 
 class Superseded(Exception):
@@ -55,12 +57,11 @@ class SqlView:
         self,
         place: Place,
         store: InfrastructureFactory[Any] | None = None,
-        load: Callable[[Any, int], Any] | None = None,
+        load: Load | None = None,
     ) -> None:
         """On `store` if given (PostgreSQL: the views' shared datastore), else on a datastore of its own."""
         self.place = place
-        self.load = load  # (aggregate id, version) -> the aggregate at that version, from the event store.
-        self.at: int | None = None  # The position this view last wrote (what it keeps in memory is valid at).
+        self.load = load  # From the event store (`Runner.load`).
         self.owns_store = store is None
         self.store = store or place.own_store()
         prefix = place.prefix if place.postgres else ""
@@ -119,21 +120,21 @@ class SqlView:
     def position(self, application_name: str) -> int:
         return self.tracking.max_tracking_id(application_name) or 0
 
+    @property
+    def commit_without_waiting(self) -> str:
+        """On PostgreSQL, what turns `synchronous_commit` off for the transaction, as a column of the position's
+        update (a statement less). A read model is derived: after a crash it may lose its last batches, rows and
+        position together (they commit as one), and catches up again; so its commits need not wait for disk."""
+        return ", set_config('synchronous_commit', 'off', true)" if self.place.postgres else ""
+
     def write(self, events: Sequence[Any], tracking: Tracking, expected: int) -> None:
         """Apply a batch read at position `expected` and record the position reached, in one transaction."""
-        if expected != self.at:
-            self.forget()  # Another consumer wrote since this one did: what it kept in memory is stale.
-        self.at = None
         try:
             with self.db.transaction(commit=True) as c:
-                if self.place.postgres:
-                    # A read model is derived: after a crash it may lose its last batches, rows and position
-                    # together (they commit as one), and catches up again; so its commits need not wait for disk.
-                    c.execute("SET LOCAL synchronous_commit TO OFF")
                 self.db.execute(
                     c,
                     "UPDATE {t.progress} SET position = {to}, processed = processed + {n}, updated_at = {at}"
-                    " WHERE position = {expected} RETURNING position",
+                    " WHERE position = {expected} RETURNING position" + self.commit_without_waiting,
                     {"to": tracking.notification_id, "n": len(events), "at": now(), "expected": expected},
                 )
                 if c.fetchone() is None:
@@ -146,10 +147,11 @@ class SqlView:
                 )
                 if c.fetchone() is None:
                     raise IntegrityError(f"position {tracking.notification_id} was recorded already")
+        except Superseded:
+            raise  # Refused before any event was applied: what it keeps in memory is as it was.
         except BaseException:
-            self.forget()
+            self.forget()  # What it keeps in memory may be ahead of what was committed.
             raise
-        self.at = tracking.notification_id
 
     def apply_batch(self, events: Sequence[Any], c: Any) -> None:
         """Each event changes the batch's buffers (`apply`); then each table is written once (`flush`)."""

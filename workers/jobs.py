@@ -44,10 +44,12 @@ def catch_up(projection: str) -> int:
     """Drain everything recorded so far, then end.
 
     While this runs, its projection's pending mark stays set and saves enqueue nothing more; the mark
-    is cleared as the job ends, then one last catch-up covers the saves that found it still set.
+    is cleared once the head is reached, then what the saves that found it still set recorded is applied too.
     """
     projections, job = system().projections, get_current_job()
-    applied = projections.catch_up(projection)
-    if job:
-        job.connection.delete(pending_key(Queue(job.origin, connection=job.connection), projection))
-    return applied + projections.catch_up(projection)
+
+    def clear_mark() -> None:
+        if job:
+            job.connection.delete(pending_key(Queue(job.origin, connection=job.connection), projection))
+
+    return projections.catch_up(projection, at_head=clear_mark)
