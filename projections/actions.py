@@ -4,10 +4,11 @@ Each event is applied to the `Action` aggregate by the event's own method body (
 can never disagree with the aggregate about what an event means; the aggregate folds forward in O(1)
 per event in the usual case (domain/action.py `note`). The facts are stored once, in the event store:
 an action not in memory is loaded from it as it stood just before the event (the library's repository,
-at that version). An action in memory is as its version says, whoever applied what since: one behind the
-event, it is used as it is; further behind (another consumer, such as the other worker, applied its
-events meanwhile), it is brought forward by the events it missed, a short read. A failed batch empties
-the memory (its actions may be ahead of what was committed).
+at that version). An action in memory is as its version says, whoever applied what since: when another
+consumer (the other worker) has moved the view on, the events it applied are read once and bring the
+actions held forward (`Runner.bring_forward`); one still behind the event is brought forward by the events
+it missed, read on its own. A failed batch empties the memory (its actions may be ahead of what was
+committed).
 """
 
 from __future__ import annotations
@@ -61,7 +62,11 @@ class ActionView(SqlView):
         self.actions = Actions(self.load)
 
     def forget(self) -> None:
+        super().forget()
         self.actions.forget()
+
+    def advance(self, events: Sequence[Any]) -> None:
+        self.actions.advance(events)
 
     def apply_batch(self, events: Sequence[Any], c: Any) -> None:
         self.actions.trim()
@@ -99,6 +104,18 @@ class Actions:
         new_fact = getattr(e, "update_id", None) not in action.facts
         e.mutate(action)
         return Step(action, before, new_fact)
+
+    def advance(self, events: Sequence[Any]) -> None:
+        """Bring the actions held forward by events that another consumer applied; one that does not line up
+        (it was loaded at another version meanwhile) is let go."""
+        for e in events:
+            action = self.by_id.get(e.originator_id)
+            if action is None:
+                continue
+            if action.version == e.originator_version - 1:
+                e.mutate(action)
+            else:
+                del self.by_id[e.originator_id]
 
     def trim(self) -> None:
         """Between batches: keep at most MAX_FACTS facts in memory, dropping the least recently used actions."""

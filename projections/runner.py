@@ -29,6 +29,7 @@ from projections.view import SqlView, Superseded
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 5000  # Events per transaction at most.
+MAX_GAP = 1000  # Events another consumer applied that a view's memory is brought forward by; beyond, it lets go.
 TRANSIENT = (OperationalError, InterfaceError)  # The database, not the event: try again later.
 
 
@@ -71,6 +72,30 @@ class Runner:
     def position(self, view: SqlView) -> int:
         return view.position(self.app.name)
 
+    def rejoin(self, view: SqlView) -> int:
+        """The view's position, with what this consumer keeps in memory for it brought forward to it (under the
+        view's lock: memory is shared by the catch-ups of this process)."""
+        position = self.position(view)
+        if view.at is not None and view.at != position:
+            self.bring_forward(view, view.at, position)
+        view.at = position
+        return position
+
+    def bring_forward(self, view: SqlView, at: int, position: int) -> None:
+        """What `view` keeps in memory is valid at `at`, where this consumer left it; another consumer (the other
+        worker) has moved it to `position` since. One read of the events it applied brings the memory forward
+        (where each action they touched would be read on its own); far behind, the memory is let go."""
+        if not at < position <= at + MAX_GAP:
+            view.forget()
+            return
+        notifications = self.app.recorder.select_notifications(start=at + 1, limit=position - at, stop=position)
+        try:
+            events = [self.app.mapper.to_domain_event(n) for n in notifications]
+        except Exception:
+            view.forget()  # An undecodable event: the catch-up meets it again, and stops there.
+            return
+        view.advance(events)
+
     def catch_up_all(self) -> int:
         """Catch every running projection up, reading and decoding each batch once for all of them."""
         live = {name: self.views.live(name) for name in self.names}
@@ -78,7 +103,7 @@ class Runner:
         with ExitStack() as held:
             for name in views:  # In one order everywhere; `catch_up` holds one lock at a time.
                 held.enter_context(self.locks[name])
-            at = {name: self.position(view) for name, view in views.items()}
+            at = {name: self.rejoin(view) for name, view in views.items()}
             applied, batch = 0, self.batch_size
             with Reader(self.app) as reader:
                 while at:
@@ -112,12 +137,12 @@ class Runner:
                 views[name].write(events[skip:], Tracking(self.app.name, last), expected=position)
                 at[name], applied = last, applied + len(ids) - skip
             except Superseded:
-                at[name] = self.position(views[name])
+                at[name] = self.rejoin(views[name])
             except TRANSIENT:
                 raise
             except Exception:
                 if self.isolate(name, views[name], notifications[skip:], position, live=True):
-                    at[name] = self.position(views[name])
+                    at[name] = self.rejoin(views[name])
                 else:
                     del at[name]  # Stopped: the others carry on.
         return applied
@@ -160,7 +185,7 @@ class Runner:
         at_head: Callable[[], None] | None = None,
     ) -> int:
         applied = 0
-        position = self.position(view)
+        position = self.rejoin(view)
         with Reader(self.app) as reader:
             while True:
                 batch = batch_size or self.batch_size
@@ -175,14 +200,14 @@ class Runner:
                     try:
                         self.write(view, notifications, position, events)
                     except Superseded:
-                        position = self.position(view)  # Another consumer applied this batch: go on from its position.
+                        position = self.rejoin(view)  # Another consumer applied this batch: go on from its position.
                         continue
                     except TRANSIENT:
                         raise
                     except Exception:
                         if not self.isolate(name, view, notifications, position, live):
                             return applied
-                        position = self.position(view)
+                        position = self.rejoin(view)
                     else:
                         position = notifications[-1].id
                     applied += len(notifications)

@@ -97,6 +97,7 @@ class TemporalView(SqlView):
         ]
 
     def forget(self) -> None:
+        super().forget()
         self.entries.clear()
 
     # Writing.

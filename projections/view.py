@@ -62,6 +62,8 @@ class SqlView:
         """On `store` if given (PostgreSQL: the views' shared datastore), else on a datastore of its own."""
         self.place = place
         self.load = load  # From the event store (`Runner.load`).
+        # The position this consumer last wrote or brought its memory forward to (`Runner.bring_forward`).
+        self.at: int | None = None
         self.owns_store = store is None
         self.store = store or place.own_store()
         prefix = place.prefix if place.postgres else ""
@@ -152,6 +154,7 @@ class SqlView:
         except BaseException:
             self.forget()  # What it keeps in memory may be ahead of what was committed.
             raise
+        self.at = tracking.notification_id
 
     def apply_batch(self, events: Sequence[Any], c: Any) -> None:
         """Each event changes the batch's buffers (`apply`); then each table is written once (`flush`)."""
@@ -171,7 +174,12 @@ class SqlView:
         raise NotImplementedError
 
     def forget(self) -> None:
-        """Drop whatever this view keeps in memory between batches (a batch failed or was superseded)."""
+        """Drop whatever this view keeps in memory between batches (a batch failed, or it is far behind)."""
+        self.at = None
+
+    def advance(self, events: Sequence[Any]) -> None:
+        """Bring what this view keeps in memory forward by events another consumer applied (by default it keeps
+        nothing that they change, or checks what it holds against each batch)."""
 
     def processed(self) -> int:
         row = self.db.fetchone("SELECT processed FROM {t.progress}")

@@ -207,20 +207,19 @@ def test_consumers_taking_turns_bring_the_actions_they_hold_forward(
     quiet_system: System, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two consumers (as two workers) take turns on every view: each holds in memory actions that the other
-    has since updated (later, backdated and retracted updates). It brings them forward by the events it missed:
-    no batch fails on them (to be applied again one event at a time), none is folded again from its first event."""
+    has since updated (later, backdated and retracted updates). It brings them forward by the events the other
+    applied, read once: no batch fails on them (to be applied again one event at a time), and no action's events
+    are read on their own, from its first (folded again) or from where it was held."""
     today = quiet_system.app.today()
     made = plan_with_actions(quiet_system.app, 3, start=lambda n: today - timedelta(days=30))
     consumers = [Projections(quiet_system.app, settings.eventsourcing_env("views"), VIEWS) for _ in range(2)]
     isolated: list[Any] = []
-    folded: list[Any] = []
-    folds: list[int] = []
+    read: list[Any] = []  # Reads of one action's events.
+    reads: list[int] = []
     for projections in consumers:
         monkeypatch.setattr(projections, "isolate", lambda *args, **kw: isolated.append(args) or True)
-    fold_from_store = quiet_system.app.repository.get
-    monkeypatch.setattr(
-        quiet_system.app.repository, "get", lambda *a, **k: folded.append(a) or fold_from_store(*a, **k)
-    )
+    events_of = quiet_system.app.events.get
+    monkeypatch.setattr(quiet_system.app.events, "get", lambda *a, **k: read.append(a) or events_of(*a, **k))
     for n in range(5):
         for action_id, editor in made.actions:
             update_id = uuid4()
@@ -234,15 +233,15 @@ def test_consumers_taking_turns_bring_the_actions_they_hold_forward(
             )
             if n == 3:
                 quiet_system.app.retract_update(editor, action_id, update_id, reason="entered in error")
-        folded.clear()  # The commands fold the actions too: count the consumers' folds alone.
+        read.clear()  # The commands read the actions too: count the consumers' reads alone.
         consumers[n % 2].catch_up_all()
-        folds.append(len(folded))
+        reads.append(len(read))
     for projections in consumers:
         projections.close()
     head = quiet_system.app.recorder.max_notification_id()
     assert {(s["state"], s["position"]) for s in quiet_system.projections.status()} == {("running", head)}
     assert isolated == []
-    assert folds == [0, 3 * 3, 0, 0, 0]  # Only on the second consumer's first turn: three actions, three views.
+    assert reads == [0, 3 * 3, 0, 0, 0]  # Only on the second consumer's first turn: three actions, three views.
     assert all(quiet_system.projections.verify(name) == [] for name in quiet_system.projections.names)
 
 
