@@ -57,6 +57,8 @@ class Step:
 class ActionView(SqlView):
     """A view that folds actions: it keeps the ones it touches in memory between batches."""
 
+    advances = True
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.actions = Actions(self.load)

@@ -76,7 +76,7 @@ class Runner:
         """The view's position, with what this consumer keeps in memory for it brought forward to it (under the
         view's lock: memory is shared by the catch-ups of this process)."""
         position = self.position(view)
-        if view.at is not None and view.at != position:
+        if view.at is not None and view.at != position and view.advances:
             self.bring_forward(view, view.at, position)
         view.at = position
         return position

@@ -52,6 +52,8 @@ class SqlView:
     # Table name -> the columns that order its rows (for verify); the view's whole allow-list.
     tables: ClassVar[dict[str, str]] = {}
     indexes: ClassVar[tuple[str, ...]] = ()  # Names of its indexes (the rest of its allow-list).
+    # Whether what it keeps in memory between batches is brought forward by events others applied (`advance`).
+    advances: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -178,8 +180,8 @@ class SqlView:
         self.at = None
 
     def advance(self, events: Sequence[Any]) -> None:
-        """Bring what this view keeps in memory forward by events another consumer applied (by default it keeps
-        nothing that they change, or checks what it holds against each batch)."""
+        """Bring what this view keeps in memory forward by events another consumer applied (if it `advances`;
+        others keep nothing that such events change, or check what they hold against each batch)."""
 
     def processed(self) -> int:
         row = self.db.fetchone("SELECT processed FROM {t.progress}")
