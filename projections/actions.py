@@ -76,7 +76,7 @@ class ActionView(SqlView):
 
 
 class Actions:
-    """The actions a view has folded, by id, valid at the position the view last wrote."""
+    """The actions a view has folded, by id, each as its version says."""
 
     def __init__(self, load: Load | None) -> None:
         self.load = load

@@ -245,6 +245,23 @@ def test_consumers_taking_turns_bring_the_actions_they_hold_forward(
     assert all(quiet_system.projections.verify(name) == [] for name in quiet_system.projections.names)
 
 
+def test_a_catch_up_applies_what_was_recorded_after_it_reached_the_head(quiet_system: System) -> None:
+    """A worker's job clears its pending mark when it reaches the head (`at_head`); a save made just then found the
+    mark still set and enqueued nothing, so the same catch-up must apply it before it ends."""
+    plans(quiet_system, "a")
+    called: list[int] = []
+
+    def at_head() -> None:
+        called.append(quiet_system.projections.position(quiet_system.projections.view("current_status")))
+        if len(called) == 1:
+            plans(quiet_system, "saved while the mark was still set")
+
+    quiet_system.projections.catch_up("current_status", at_head=at_head)
+    assert called == [1]  # Once, at the head as it was then.
+    titles = [p["title"] for p in quiet_system.current.list_plans(quiet_system.app.today())]
+    assert sorted(titles) == ["a", "saved while the mark was still set"]
+
+
 def test_a_batch_read_before_another_consumer_wrote_is_refused(quiet_system: System) -> None:
     plans(quiet_system, "a", "b", "c")
     projections = quiet_system.projections

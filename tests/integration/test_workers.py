@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from redis import Redis
 
+from adapters.queue import nudge, pending_key, projection_queue
 from api import create_app
 from service.bootstrap import bootstrap
 from service.settings import Settings
@@ -88,3 +89,21 @@ def test_worker_refuses_to_start_without_redis(database_url: str, tmp_path: Path
     )
     assert result.returncode != 0
     assert "ACCORD_REDIS_URL" in result.stderr
+
+
+def test_saves_enqueue_one_job_per_projection_until_its_job_clears_the_mark(
+    queue_settings: Settings, redis_url: str
+) -> None:
+    """While a projection's job is waiting or running, saves enqueue nothing more for it (the job will read what
+    they recorded); once the job has cleared the mark, the next save enqueues again; the worker's timer forces one."""
+    assert queue_settings.redis_url
+    queue = projection_queue(queue_settings.redis_url, queue_settings.queue)
+    names = ["current_status", "history"]
+    nudge(queue, names)
+    nudge(queue, names)  # A second save while the first's jobs wait.
+    assert sorted(job.args[0] for job in queue.jobs) == names
+    Redis.from_url(redis_url).delete(pending_key(queue, "history"))  # As history's job does at the head.
+    nudge(queue, names)
+    assert sorted(job.args[0] for job in queue.jobs) == ["current_status", "history", "history"]
+    nudge(queue, ["current_status"], force=True)
+    assert [job.args[0] for job in queue.jobs].count("current_status") == 2
