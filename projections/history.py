@@ -110,6 +110,7 @@ class Batch:
 
 
 class HistoryView(ActionView):
+    weight = 1.8
     tables = {
         "items": "action_id, seq",
     }

@@ -13,6 +13,7 @@ COLUMNS = ("id", "plan_id", "date", "title", "updates_due", "scheduled_at")
 
 
 class MeetingsView(SqlView):
+    weight = 0.1
     tables = {"meetings": "id"}
     indexes = ("meetings_plan",)
 

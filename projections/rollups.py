@@ -52,6 +52,7 @@ class Batch:
 
 
 class RollupsView(ActionView):
+    weight = 1.2
     tables = {
         "scopes": "scope, scope_id",
         "counts": ", ".join(KEY),

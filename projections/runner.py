@@ -15,7 +15,7 @@ import bisect
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -96,9 +96,9 @@ class Runner:
             return
         view.advance(events)
 
-    def catch_up_all(self) -> int:
-        """Catch every running projection up, reading and decoding each batch once for all of them."""
-        live = {name: self.views.live(name) for name in self.names}
+    def catch_up_all(self, names: Iterable[str] | None = None) -> int:
+        """Catch every running projection (or those named) up, reading and decoding each batch once for all."""
+        live = {name: self.views.live(name) for name in (self.names if names is None else names)}
         views = {name: current.view for name, current in live.items() if current.state != STOPPED}
         with ExitStack() as held:
             for name in views:  # In one order everywhere; `catch_up` holds one lock at a time.

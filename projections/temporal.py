@@ -61,6 +61,7 @@ class Batch(Changes):
 
 
 class TemporalView(SqlView):
+    weight = 2.6
     tables = {
         "plans": "id",
         "recommendations": "id",

@@ -54,6 +54,9 @@ class SqlView:
     indexes: ClassVar[tuple[str, ...]] = ()  # Names of its indexes (the rest of its allow-list).
     # Whether what it keeps in memory between batches is brought forward by events others applied (`advance`).
     advances: ClassVar[bool] = False
+    # What applying an event costs it, beside reading and decoding it, relative to current_status (from `bench
+    # rebuild`): how a worker far behind shares the projections out between processes (workers/start.py).
+    weight: ClassVar[float] = 1.0
 
     def __init__(
         self,

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import threading
 
 from eventsourcing.persistence import PersistenceError
 from rq import SimpleWorker
 
 from adapters.queue import nudge, projection_queue
-from projections.operations import collector_paused
 from service.settings import Settings
 from workers import jobs
 from workers.reminders import cron_scheduler, mail_queue_name, run_cron
+from workers.start import catch_up_on_start
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +27,8 @@ def run_worker(settings: Settings, burst: bool = False) -> None:
     gc.freeze()  # What the process holds now (modules, the system) lives as long as it: no collection walks it again.
     queue = projection_queue(settings.redis_url, settings.queue)
     names = system.projections.names
-    try:  # Catch up on start, whatever happened while no worker ran: each batch read once for all projections.
-        with collector_paused():
-            system.projections.catch_up_all()
+    try:  # Catch up on start, whatever happened while no worker ran (far behind, with helper processes).
+        catch_up_on_start(system, os.environ)
     except PersistenceError as error:
         log.warning("catching up on start failed (%s); the jobs will", type(error).__name__)
     nudge(queue, names, force=True)

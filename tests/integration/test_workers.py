@@ -19,6 +19,8 @@ from adapters.queue import nudge, pending_key, projection_queue
 from api import create_app
 from service.bootstrap import bootstrap
 from service.settings import Settings
+from tests.builders import plan_with_actions
+from workers import start
 
 ACCORD = str(Path(sys.executable).with_name("accord"))
 pytestmark = [pytest.mark.postgres, pytest.mark.parametrize("database_url", ["postgres"], indirect=True)]
@@ -38,13 +40,16 @@ def queue_settings(database_url: str, redis_url: str) -> Iterator[Settings]:
         redis.delete(key)
 
 
-def start_worker(settings: Settings, tmp_path: Path) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
+def worker_env(settings: Settings) -> dict[str, str]:
+    return {
         "ACCORD_DATABASE_URL": settings.database_url,
         "ACCORD_REDIS_URL": settings.redis_url or "",
         "ACCORD_QUEUE": settings.queue,
     }
+
+
+def start_worker(settings: Settings, tmp_path: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, **worker_env(settings)}
     return subprocess.Popen([ACCORD, "worker"], env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
 
 
@@ -107,3 +112,25 @@ def test_saves_enqueue_one_job_per_projection_until_its_job_clears_the_mark(
     assert sorted(job.args[0] for job in queue.jobs) == ["current_status", "history", "history"]
     nudge(queue, ["current_status"], force=True)
     assert [job.args[0] for job in queue.jobs].count("current_status") == 2
+
+
+def test_a_worker_far_behind_shares_its_catch_up_with_helper_processes(
+    queue_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    system = bootstrap(queue_settings)  # Saves only nudge: nothing is projected yet.
+    made = plan_with_actions(system.app, 4)
+    for n in range(3):
+        for action_id, editor in made.actions:
+            system.app.post_update(editor, action_id, progress=f"update {n}", rag=("red", "amber", "green")[n])
+    monkeypatch.setattr(start, "FAR_BEHIND", 10)  # Far behind, as a worker after a rebuild from empty would be.
+    env = {**os.environ, **worker_env(queue_settings)}
+    try:
+        start.catch_up_on_start(system, env, cpus=2)
+        head = system.app.recorder.max_notification_id()
+        assert {(s["state"], s["position"]) for s in system.projections.status()} == {("running", head)}
+        # This process applied one share (its views hold a position), a helper process the other.
+        mine = {name for name in system.projections.names if system.projections.view(name).at is not None}
+        assert mine == set(start.shares(system, 2)[0]) != set(system.projections.names)
+        assert all(system.projections.verify(name) == [] for name in system.projections.names)
+    finally:
+        system.close()
