@@ -81,12 +81,15 @@ class TemporalView(SqlView):
             " recorded_at TEXT NOT NULL)",
             "CREATE TABLE IF NOT EXISTS {t.recommendations} (id TEXT PRIMARY KEY, plan_id TEXT NOT NULL,"
             " seq INTEGER NOT NULL, number TEXT NOT NULL, text TEXT NOT NULL, recorded_at TEXT NOT NULL)",
-            "CREATE TABLE IF NOT EXISTS {t.actions} (id TEXT PRIMARY KEY, plan_id TEXT NOT NULL,"
+            # Ids, days and instants compare byte by byte (`bytewise_text`): a whole plan's time travel is an index
+            # probe per action, and comparing through the database's collation was a fifth of its time.
+            "CREATE TABLE IF NOT EXISTS {t.actions} (id {bytewise_text} PRIMARY KEY, plan_id {bytewise_text} NOT NULL,"
             " recommendation_id TEXT NOT NULL, number TEXT NOT NULL, description TEXT NOT NULL,"
-            " start_date TEXT NOT NULL, recorded_at TEXT NOT NULL, initial TEXT NOT NULL)",
+            " start_date TEXT NOT NULL, recorded_at {bytewise_text} NOT NULL, initial TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS {i.actions_plan} ON {t.actions} (plan_id, recorded_at)",
-            "CREATE TABLE IF NOT EXISTS {t.segments} (action_id TEXT NOT NULL, known_from TEXT NOT NULL,"
-            " valid_from TEXT NOT NULL, known_to TEXT NOT NULL, valid_to TEXT NOT NULL, state TEXT NOT NULL,"
+            "CREATE TABLE IF NOT EXISTS {t.segments} (action_id {bytewise_text} NOT NULL,"
+            " known_from {bytewise_text} NOT NULL, valid_from {bytewise_text} NOT NULL,"
+            " known_to {bytewise_text} NOT NULL, valid_to {bytewise_text} NOT NULL, state TEXT NOT NULL,"
             " PRIMARY KEY (action_id, known_from, valid_from))",
             "CREATE INDEX IF NOT EXISTS {i.segments_valid} ON {t.segments}"
             " (action_id, valid_from, known_from, known_to)",
