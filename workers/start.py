@@ -26,7 +26,7 @@ def catch_up_on_start(system: System, env: Mapping[str, str], cpus: int | None =
     projections = system.projections
     head = system.app.recorder.max_notification_id() or 0
     behind = head - min(projections.position(projections.view(name)) for name in projections.names)
-    cpus = cpus or len(os.sched_getaffinity(0))
+    cpus = cpus or usable_cpus()
     groups = shares(system, cpus) if behind > FAR_BEHIND and cpus > 1 else [projections.names]
     helpers = [subprocess.Popen([sys.executable, "-m", "workers.start", *group], env=dict(env)) for group in groups[1:]]
     try:
@@ -36,6 +36,11 @@ def catch_up_on_start(system: System, env: Mapping[str, str], cpus: int | None =
         for helper in helpers:
             if helper.wait():  # Whatever it did not apply, this worker's jobs will.
                 log.warning("a helper catching up on start ended with status %s", helper.returncode)
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (Linux), else the machine's."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def shares(system: System, processes: int) -> list[list[str]]:
