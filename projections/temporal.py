@@ -299,24 +299,22 @@ class TemporalView(SqlView):
     def plan_status(self, plan_id: str, as_at: date, known_at: datetime) -> dict[str, Any] | None:
         """The whole plan as it stood on `as_at`, as known at `known_at`; None if not known by then."""
         params = {"id": plan_id, "k": instant(known_at), "d": as_at.isoformat()}
-        with self.db.reading() as c:  # One snapshot for both reads.
-            self.db.execute(
-                c,
+        recommendations, actions = self.db.fetch_together(  # One snapshot for both reads.
+            (
                 "SELECT p.title, r.id, r.number, r.text FROM {t.plans} p LEFT JOIN {t.recommendations} r"
                 " ON r.plan_id = p.id AND r.recorded_at <= {k} WHERE p.id = {id} AND p.recorded_at <= {k}"
                 " ORDER BY r.seq",
                 params,
-            )
-            recommendations = c.fetchall()
-            if not recommendations:
-                return None
-            self.db.execute(
-                c,
+            ),
+            (
                 "SELECT a.id AS action_id, a.number, a.recommendation_id, " + STATE_AS_AT + " AS state"
                 " FROM {t.actions} a WHERE a.plan_id = {id} AND a.recorded_at <= {k} ORDER BY a.recorded_at",
                 params,
-            )
-            rows = [r for r in c.fetchall() if r["state"] is not None]
+            ),
+        )
+        if not recommendations:
+            return None
+        rows = [r for r in actions if r["state"] is not None]
         shown: dict[str, list[dict[str, Any]]] = {r["id"]: [] for r in recommendations if r["id"] is not None}
         for row, state in zip(rows, loads_all([r["state"] for r in rows]), strict=True):
             if row["recommendation_id"] in shown:
