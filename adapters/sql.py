@@ -53,6 +53,12 @@ class Dialect:
     def table(self, name: str) -> str:
         return f'"{self.schema}"."{identifier(name)}"' if self.postgres else f'"{identifier(name)}"'
 
+    @property
+    def commit_without_waiting(self) -> str:
+        """What turns `synchronous_commit` off for a transaction, as a further column of a statement's `RETURNING`
+        (a statement less): PostgreSQL only, for derived data whose last commits may be lost in a crash."""
+        return ", set_config('synchronous_commit', 'off', true)" if self.postgres else ""
+
     def in_list(self, name: str) -> str:
         """`column {in_ids}` in templates: the column's value is one of the list bound as `ids` (`as_list`)."""
         if self.postgres:

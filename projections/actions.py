@@ -6,9 +6,8 @@ per event in the usual case (domain/action.py `note`). The facts are stored once
 an action not in memory is loaded from it as it stood just before the event (the library's repository,
 at that version). An action in memory is as its version says, whoever applied what since: when another
 consumer (the other worker) has moved the view on, the events it applied are read once and bring the
-actions held forward (`Runner.bring_forward`); one still behind the event is brought forward by the events
-it missed, read on its own. A failed batch empties the memory (its actions may be ahead of what was
-committed).
+actions held forward (`Runner.bring_forward`); one that does not line up with the next event is loaded
+again. A failed batch empties the memory (its actions may be ahead of what was committed).
 """
 
 from __future__ import annotations
@@ -89,15 +88,14 @@ class Actions:
         return action
 
     def get(self, e: Action.Event) -> Action:
-        """The action as it stood just before event `e`: from memory (brought forward if it missed events),
-        else from the event store."""
+        """The action as it stood just before event `e`: from memory, else from the event store."""
         action = self.by_id.pop(e.originator_id, None)  # Put back last: the dict's order is least recent first.
         if action is not None:
             self.by_id[e.originator_id] = action
         if action is None or action.version != e.originator_version - 1:
             if self.load is None:
                 raise LookupError(f"action {e.originator_id} is not in memory and there is no store to load it from")
-            action = self.by_id[e.originator_id] = self.load(e.originator_id, e.originator_version - 1, action)
+            action = self.by_id[e.originator_id] = self.load(e.originator_id, e.originator_version - 1)
         return action
 
     def step(self, e: Action.Event) -> Step:

@@ -48,18 +48,9 @@ class Runner:
     ) -> None:
         self.app = app
         self.batch_size = batch_size
-        self.views = Views(env, views, self.load)
+        self.views = Views(env, views, lambda aggregate_id, version: app.repository.get(aggregate_id, version=version))
         self.registry = self.views.registry
         self.locks = {name: threading.Lock() for name in views}
-
-    def load(self, aggregate_id: Any, version: int, held: Any = None) -> Any:
-        """The aggregate at `version`: `held` (the same aggregate at an earlier version, as a view kept it)
-        brought forward by the events it missed (another consumer applied them), else folded from the store."""
-        if held is None or held.version > version:
-            return self.app.repository.get(aggregate_id, version=version)
-        for event in self.app.events.get(aggregate_id, gt=held.version, lte=version):
-            event.mutate(held)
-        return held
 
     @property
     def names(self) -> list[str]:
@@ -88,10 +79,8 @@ class Runner:
         if not at < position <= at + MAX_GAP:
             view.forget()
             return
-        notifications = self.app.recorder.select_notifications(start=at + 1, limit=position - at, stop=position)
-        try:
-            events = [self.app.mapper.to_domain_event(n) for n in notifications]
-        except Exception:
+        _, events = Reader(self.app).fetch(at + 1, position - at, position)
+        if events is None:
             view.forget()  # An undecodable event: the catch-up meets it again, and stops there.
             return
         view.advance(events)

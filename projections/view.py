@@ -23,8 +23,8 @@ from eventsourcing.sqlite import SQLiteTrackingRecorder
 from adapters.sql import Database, database, factory, now, one_at_a_time, remove_sqlite_file, sqlite_file
 
 PROGRESS = "progress"
-# (aggregate id, version, the aggregate at an earlier version or None) -> the aggregate at that version.
-Load = Callable[[Any, int, Any], Any]
+# (aggregate id, version) -> the aggregate at that version, folded from the event store.
+Load = Callable[[Any, int], Any]
 
 
 class Superseded(Exception):
@@ -127,21 +127,16 @@ class SqlView:
     def position(self, application_name: str) -> int:
         return self.tracking.max_tracking_id(application_name) or 0
 
-    @property
-    def commit_without_waiting(self) -> str:
-        """On PostgreSQL, what turns `synchronous_commit` off for the transaction, as a column of the position's
-        update (a statement less). A read model is derived: after a crash it may lose its last batches, rows and
-        position together (they commit as one), and catches up again; so its commits need not wait for disk."""
-        return ", set_config('synchronous_commit', 'off', true)" if self.place.postgres else ""
-
     def write(self, events: Sequence[Any], tracking: Tracking, expected: int) -> None:
         """Apply a batch read at position `expected` and record the position reached, in one transaction."""
         try:
             with self.db.transaction(commit=True) as c:
+                # A read model is derived: after a crash it may lose its last batches, rows and position together
+                # (they commit as one), and catches up again; so its commits need not wait for the disk.
                 self.db.execute(
                     c,
                     "UPDATE {t.progress} SET position = {to}, processed = processed + {n}, updated_at = {at}"
-                    " WHERE position = {expected} RETURNING position" + self.commit_without_waiting,
+                    " WHERE position = {expected} RETURNING position" + self.db.dialect.commit_without_waiting,
                     {"to": tracking.notification_id, "n": len(events), "at": now(), "expected": expected},
                 )
                 if c.fetchone() is None:
