@@ -147,9 +147,12 @@ class Database:
         with self.transaction(commit=self.dialect.postgres) as c:
             yield c
 
-    def fetch_together(self, *reads: tuple[str, Mapping[str, Any]]) -> list[list[dict[str, Any]]]:
+    def fetch_together(
+        self, *reads: tuple[str, Mapping[str, Any]], planner: Mapping[str, str] | None = None
+    ) -> list[list[dict[str, Any]]]:
         """Several reads in one snapshot: on PostgreSQL sent together, with their BEGIN and COMMIT (pipeline
-        mode: two round trips in all, where one at a time took one each)."""
+        mode: two round trips in all, where one at a time took one each), and `planner` settings for this
+        transaction alone (`set_config(name, value, true)`; SQLite has none)."""
         if not self.dialect.postgres:
             with self.reading() as c:
                 results = []
@@ -158,6 +161,8 @@ class Database:
                     results.append(c.fetchall())
                 return results
         with self.datastore.get_connection() as conn, conn.pipeline(), conn.transaction():
+            for name, value in (planner or {}).items():
+                conn.execute("SELECT set_config(%s, %s, true)", (name, value))
             cursors = [conn.execute(self.sql(template), params) for template, params in reads]
             return [cursor.fetchall() for cursor in cursors]
 

@@ -117,8 +117,12 @@ class Views:
         self._live: dict[str, Live] = {}
 
     def construct(self, name: str, generation: int | str) -> SqlView:
-        place = Place(self.env, f"{name}_g{generation}", self.postgres)
-        view = self.classes[name](place, self.store if self.postgres else None, self.load)
+        cls = self.classes[name]
+        view = cls(
+            Place.of(self.env, name, generation, cls.shape, self.postgres),
+            self.store if self.postgres else None,
+            self.load,
+        )
         view.create()
         return view
 

@@ -76,7 +76,7 @@ class Changes:
     """Rows a revision deleted (never known alone) or closed (known no longer)."""
 
     gone: list[dict[str, str]] = field(default_factory=list)
-    closed: list[tuple[str, Row]] = field(default_factory=list)  # (action id as stored, row).
+    closed: list[tuple[tuple[str, str], Row]] = field(default_factory=list)  # (the action's `Entry.ids`, row).
 
 
 @dataclass
@@ -152,7 +152,7 @@ def retire(changes: Changes, entry: Entry, row: Row, known: str) -> None:
             changes.gone.append({"action_id": entry.ids[0], "known_from": row.known_from, "valid_from": row.valid_from})
     else:
         row.known_to = known
-        changes.closed.append((entry.ids[0], row))
+        changes.closed.append((entry.ids, row))
 
 
 def fact_row(entry: Entry, fact: Fact) -> tuple[Any, ...]:

@@ -46,7 +46,50 @@ STATE_AS_AT = (
     "(SELECT s.state FROM {t.segments} s WHERE s.action_id = a.id AND s.valid_from <= {d}"
     " AND s.known_from <= {k} AND s.known_to > {k} ORDER BY s.valid_from DESC LIMIT 1)"
 )
-SEGMENT_COLUMNS = ("action_id", "known_from", "valid_from", "known_to", "valid_to", "state")
+
+
+def _days(text: str) -> str:
+    """SQL: an ISO day ('YYYY-MM-DD...') as days since 2000-01-01 (immutable, so it can be indexed)."""
+    day = f"make_date(substr({text}, 1, 4)::int, substr({text}, 6, 2)::int, substr({text}, 9, 2)::int)"
+    return f"({day} - DATE '2000-01-01')"
+
+
+def _seconds(text: str) -> str:
+    """SQL: an instant as `instant` writes it ('YYYY-MM-DDTHH:MM:SS.ffffff+00:00') as seconds since 2000, in
+    float8: distinct microseconds stay distinct and in order."""
+    return (
+        f"({_days(text)} * 86400.0::float8 + substr({text}, 12, 2)::int * 3600 + substr({text}, 15, 2)::int * 60"
+        f" + substr({text}, 18, 9)::float8)"
+    )
+
+
+def _band(plan_id: str) -> str:
+    """SQL: a plan's own band of the valid-time axis, from its id's first 28 bits: the days of one plan's rows
+    never meet another's (two plans sharing a band are told apart by `plan_id`)."""
+    return f"(('x' || substr({plan_id}, 1, 7))::bit(28)::int * 10000000.0::float8)"
+
+
+# PostgreSQL: each segment is a rectangle of (known time, the plan's band + valid time), kept in a GiST index
+# (`segments_valid`), so the whole plan at (as_at, known_at) is one index search for the rectangles that hold
+# one point, where a probe per action took six times as long. The rectangles are closed and the
+# coordinates floats: the exact bounds on the text columns decide what is on an edge.
+AREA = (
+    f"box(point({_seconds('known_from')}, {_band('plan_id')} + {_days('valid_from')}),"
+    f" point({_seconds('known_to')}, {_band('plan_id')} + {_days('valid_to')}))"
+)
+_AS_AT = f"point({_seconds('{k}')}, {_band('{id}')} + {_days('{d}')})"
+# The rows an update closes (`known_to` set) leave their old versions in the index until a vacuum, each a
+# rectangle still open in known time. A plain index scan marks those it meets as dead in the index, so later
+# searches pass them by; a bitmap scan, which the planner would choose, visits every one of them every time.
+ONE_INDEX_SCAN = {"enable_bitmapscan": "off"}
+# Each action of plan {id} that has a state on day {d} as known at {k}: (action_id, state).
+STATES_AS_AT = {
+    True: "SELECT action_id, state FROM {t.segments} WHERE area @> box(" + _AS_AT + ", " + _AS_AT + ")"
+    " AND plan_id = {id} AND known_from <= {k} AND known_to > {k} AND valid_from <= {d} AND valid_to > {d}",
+    False: "SELECT a.id AS action_id, " + STATE_AS_AT + " AS state FROM {t.actions} a"
+    " WHERE a.plan_id = {id} AND a.recorded_at <= {k}",
+}
+SEGMENT_COLUMNS = ("action_id", "plan_id", "known_from", "valid_from", "known_to", "valid_to", "state")
 
 
 @dataclass
@@ -62,6 +105,7 @@ class Batch(Changes):
 
 class TemporalView(SqlView):
     weight = 2.6
+    shape = 2  # 2: segments carry their plan (and on PostgreSQL their rectangle, `AREA`).
     tables = {
         "plans": "id",
         "recommendations": "id",
@@ -76,6 +120,7 @@ class TemporalView(SqlView):
         self.entries: dict[UUID, Entry] = {}
 
     def ddl(self) -> list[str]:
+        postgres = self.db.dialect.postgres
         return [
             "CREATE TABLE IF NOT EXISTS {t.plans} (id TEXT PRIMARY KEY, title TEXT NOT NULL,"
             " recorded_at TEXT NOT NULL)",
@@ -88,11 +133,13 @@ class TemporalView(SqlView):
             " start_date TEXT NOT NULL, recorded_at {bytewise_text} NOT NULL, initial TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS {i.actions_plan} ON {t.actions} (plan_id, recorded_at)",
             "CREATE TABLE IF NOT EXISTS {t.segments} (action_id {bytewise_text} NOT NULL,"
-            " known_from {bytewise_text} NOT NULL, valid_from {bytewise_text} NOT NULL,"
-            " known_to {bytewise_text} NOT NULL, valid_to {bytewise_text} NOT NULL, state TEXT NOT NULL,"
-            " PRIMARY KEY (action_id, known_from, valid_from))",
+            " plan_id {bytewise_text} NOT NULL, known_from {bytewise_text} NOT NULL,"
+            " valid_from {bytewise_text} NOT NULL, known_to {bytewise_text} NOT NULL,"
+            " valid_to {bytewise_text} NOT NULL, state TEXT NOT NULL,"
+            + (f" area box GENERATED ALWAYS AS ({AREA}) STORED," if postgres else "")
+            + " PRIMARY KEY (action_id, known_from, valid_from))",
             "CREATE INDEX IF NOT EXISTS {i.segments_valid} ON {t.segments}"
-            " (action_id, valid_from, known_from, known_to)",
+            + (" USING gist (area)" if postgres else " (action_id, valid_from, known_from, known_to)"),
             "CREATE TABLE IF NOT EXISTS {t.facts} (action_id TEXT NOT NULL, update_id TEXT NOT NULL,"
             " plan_id TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER NOT NULL, effective_date TEXT NOT NULL,"
             " agency TEXT NOT NULL, vals TEXT NOT NULL, recorded_at TEXT NOT NULL, retracted INTEGER NOT NULL,"
@@ -263,18 +310,18 @@ class TemporalView(SqlView):
             "UPDATE {t.segments} SET known_to = {known_to} WHERE action_id = {action_id}"
             " AND known_from = {known_from} AND valid_from = {valid_from}",
             [
-                {"action_id": a, "known_from": r.known_from, "valid_from": r.valid_from, "known_to": r.known_to}
-                for a, r in batch.closed
+                {"action_id": ids[0], "known_from": r.known_from, "valid_from": r.valid_from, "known_to": r.known_to}
+                for ids, r in batch.closed
                 if r.stored
             ],
         )
-        fresh = [(a, r) for a, r in batch.closed if not r.stored]
-        fresh += [(entry.ids[0], r) for entry in batch.touched.values() for r in entry.rows if not r.stored]
+        fresh = [(ids, r) for ids, r in batch.closed if not r.stored]
+        fresh += [(entry.ids, r) for entry in batch.touched.values() for r in entry.rows if not r.stored]
         insert(
             c,
             db.tables.segments,
             SEGMENT_COLUMNS,
-            [(a, r.known_from, r.valid_from, r.known_to, r.valid_to, r.state) for a, r in fresh],
+            [(*ids, r.known_from, r.valid_from, r.known_to, r.valid_to, r.state) for ids, r in fresh],
         )
         for _, r in fresh:
             r.stored = True
@@ -299,7 +346,7 @@ class TemporalView(SqlView):
     def plan_status(self, plan_id: str, as_at: date, known_at: datetime) -> dict[str, Any] | None:
         """The whole plan as it stood on `as_at`, as known at `known_at`; None if not known by then."""
         params = {"id": plan_id, "k": instant(known_at), "d": as_at.isoformat()}
-        recommendations, actions = self.db.fetch_together(  # One snapshot for both reads.
+        recommendations, actions, states = self.db.fetch_together(  # One snapshot for the three reads.
             (
                 "SELECT p.title, r.id, r.number, r.text FROM {t.plans} p LEFT JOIN {t.recommendations} r"
                 " ON r.plan_id = p.id AND r.recorded_at <= {k} WHERE p.id = {id} AND p.recorded_at <= {k}"
@@ -307,16 +354,19 @@ class TemporalView(SqlView):
                 params,
             ),
             (
-                "SELECT a.id AS action_id, a.number, a.recommendation_id, " + STATE_AS_AT + " AS state"
-                " FROM {t.actions} a WHERE a.plan_id = {id} AND a.recorded_at <= {k} ORDER BY a.recorded_at",
+                "SELECT id AS action_id, number, recommendation_id FROM {t.actions}"
+                " WHERE plan_id = {id} AND recorded_at <= {k} ORDER BY recorded_at",
                 params,
             ),
+            (STATES_AS_AT[self.db.dialect.postgres], params),
+            planner=ONE_INDEX_SCAN,
         )
         if not recommendations:
             return None
-        rows = [r for r in actions if r["state"] is not None]
+        state_of = {row["action_id"]: row["state"] for row in states if row["state"] is not None}
+        rows = [row for row in actions if row["action_id"] in state_of]
         shown: dict[str, list[dict[str, Any]]] = {r["id"]: [] for r in recommendations if r["id"] is not None}
-        for row, state in zip(rows, loads_all([r["state"] for r in rows]), strict=True):
+        for row, state in zip(rows, loads_all([state_of[r["action_id"]] for r in rows]), strict=True):
             if row["recommendation_id"] in shown:
                 shown[row["recommendation_id"]].append(action_as_at(row, state, as_at))
         return {

@@ -36,8 +36,12 @@ class Place:
     """Where a view generation's tables are: the views' environment and the prefix of this generation."""
 
     env: dict[str, str]
-    prefix: str  # `<projection>_g<generation>`: both chosen by the code, never by input.
+    prefix: str  # `<projection>_g<generation>` (`_s<shape>` after): all chosen by the code, never by input.
     postgres: bool
+
+    @classmethod
+    def of(cls, env: dict[str, str], name: str, generation: int | str, shape: int, postgres: bool) -> Place:
+        return cls(env, f"{name}_g{generation}" + (f"_s{shape}" if shape > 1 else ""), postgres)
 
     def own_store(self) -> InfrastructureFactory[Any]:
         """A datastore for this view alone: on SQLite, its own file."""
@@ -57,6 +61,9 @@ class SqlView:
     # What applying an event costs it, beside reading and decoding it, relative to current_status (from `bench
     # rebuild`): how a worker far behind shares the projections out between processes (workers/start.py).
     weight: ClassVar[float] = 1.0
+    # The shape of its tables: one that changes is built afresh, under names of its own (`Place.of`), from the
+    # event store, where the old shape's tables stay as they were until dropped.
+    shape: ClassVar[int] = 1
 
     def __init__(
         self,

@@ -11,6 +11,7 @@ import pytest
 from eventsourcing.persistence import Tracking
 
 from adapters.sql import Dialect, Tables
+from projections.registry import Views
 from projections.view import Place, SqlView
 from service.settings import Settings
 from tests.conftest import BACKENDS
@@ -73,3 +74,33 @@ def test_rows_and_position_are_written_together_with_the_library_s_tracking_stat
         assert (view.position("accord"), view.db.fetchone("SELECT count(*) AS n FROM {t.notes}")) == (2, {"n": 2})
     finally:
         view.drop()
+
+
+class TaggedNotes(Notes):
+    """Notes whose table changed shape (a column more): a deployment's old tables cannot hold its rows."""
+
+    shape = 2
+
+    def ddl(self) -> list[str]:
+        return ["CREATE TABLE IF NOT EXISTS {t.notes} (id TEXT PRIMARY KEY, body TEXT NOT NULL, tag TEXT)"]
+
+
+@ON_BOTH
+def test_a_view_whose_tables_changed_shape_starts_afresh_beside_the_old_ones(settings: Settings) -> None:
+    env = settings.eventsourcing_env("views")
+    before = Views(env, {"notes": Notes}, load=lambda *_: None)
+    old = before.live("notes").view
+    old.write(["a", "b"], Tracking("accord", 2), expected=0)
+    after = Views(env, {"notes": TaggedNotes}, load=lambda *_: None)
+    try:
+        new = after.live("notes").view  # The same generation, upgraded: caught up from the store, not reused.
+        assert new.position("accord") == 0
+        new.write(["a"], Tracking("accord", 1), expected=0)
+        assert new.db.fetchall("SELECT id, tag FROM {t.notes}") == [{"id": "a", "tag": None}]
+        assert old.position("accord") == 2  # The old shape's tables are as they were, for readers still on them.
+        assert [row["id"] for row in old.rows("notes")] == ["a", "b"]
+    finally:
+        new.drop()
+        old.drop()
+        before.close()
+        after.close()
