@@ -104,6 +104,7 @@ class Batch(Changes):
 
 
 class TemporalView(SqlView):
+    advances = True
     weight = 2.6
     shape = 2  # 2: segments carry their plan (and on PostgreSQL their rectangle, `AREA`).
     tables = {
@@ -150,6 +151,32 @@ class TemporalView(SqlView):
     def forget(self) -> None:
         super().forget()
         self.entries.clear()
+
+    def advance(self, events: Sequence[Any]) -> None:
+        """Bring the actions held forward by events another consumer applied: apply them as a batch would, and
+        take what that batch would have written as written (the other consumer wrote the same). An action held
+        at another version is let go; one not held stays so (a batch reads it when it needs it)."""
+        batch = Batch()
+        try:
+            for e in events:
+                if isinstance(e, Action.Event) and not isinstance(e, Action.Raised):
+                    entry = self.entries.get(e.originator_id)
+                    if entry is None:
+                        continue
+                    if entry.action.version != e.originator_version - 1:
+                        del self.entries[e.originator_id]
+                        continue
+                self.apply(e, batch)
+            for action_id in list(batch.pending):
+                self.settle(batch, action_id)
+        except Exception:
+            self.forget()  # Never a guess: what it held is read again.
+            return
+        for entry in batch.touched.values():
+            for row in entry.rows:
+                row.stored = True
+        for (_, update_id), entry in batch.facts.items():
+            entry.stored_facts.add(update_id)
 
     # Writing.
 
