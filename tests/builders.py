@@ -16,6 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 from uuid import UUID
 
 import psycopg
+from redis import Redis
+from rq import Queue
 
 from domain.principals import Principal
 from service.app import Accord
@@ -154,3 +156,32 @@ def fresh_schema(database: str, prefix: str = "t_") -> Iterator[str]:
     finally:
         with psycopg.connect(database, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@contextmanager
+def test_queue(redis_url: str) -> Iterator[str]:
+    """A queue name of one test's own. Afterwards every RQ queue named from it is deleted with its jobs, whatever
+    registry they are in (a job's keys carry its id, not its queue's name), then every key that carries the name."""
+    name = f"accord-test-{uuid.uuid4().hex[:8]}"
+    try:
+        yield name
+    finally:
+        redis = Redis.from_url(redis_url)
+        for queue in Queue.all(connection=redis):
+            if queue.name.startswith(name):
+                registries = (
+                    queue.started_job_registry,
+                    queue.finished_job_registry,
+                    queue.failed_job_registry,
+                    queue.deferred_job_registry,
+                    queue.scheduled_job_registry,
+                    queue.canceled_job_registry,
+                )
+                for job_id in {job_id for registry in registries for job_id in registry.get_job_ids()}:
+                    redis.delete(f"rq:job:{job_id}", f"rq:results:{job_id}")
+                queue.delete(delete_jobs=True)
+        for key in redis.scan_iter(f"*{name}*"):
+            redis.delete(key)
+
+
+test_queue.__test__ = False  # type: ignore[attr-defined]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ from rq.utils import now
 
 from service.bootstrap import bootstrap
 from service.settings import Settings
+from tests.builders import test_queue
 from tests.integration.test_reminders import BEHIND, behind_and_up_to_date
 from tests.reminders_helpers import smtp_server
 from workers.reminders import DELIVER_SECONDS, HOURLY, cron_scheduler, mail_queue_name
@@ -28,11 +28,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.parametrize("database_url", ["po
 @pytest.fixture
 def queue_settings(database_url: str) -> Iterator[Settings]:
     redis_url = os.environ.get("ACCORD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    settings = Settings(database_url=database_url, redis_url=redis_url, queue=f"accord-test-{uuid.uuid4().hex[:8]}")
-    yield settings
-    redis = Redis.from_url(redis_url)
-    for key in redis.scan_iter(f"*{settings.queue}*"):
-        redis.delete(key)
+    with test_queue(redis_url) as queue:
+        yield Settings(database_url=database_url, redis_url=redis_url, queue=queue)
 
 
 def run_worker_burst(settings: Settings, port: int, tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from adapters.queue import nudge, pending_key, projection_queue
 from api import create_app
 from service.bootstrap import bootstrap
 from service.settings import Settings
-from tests.builders import plan_with_actions
+from tests.builders import plan_with_actions, test_queue
 from workers import start
 
 ACCORD = str(Path(sys.executable).with_name("accord"))
@@ -33,11 +32,8 @@ def redis_url() -> str:
 
 @pytest.fixture
 def queue_settings(database_url: str, redis_url: str) -> Iterator[Settings]:
-    settings = Settings(database_url=database_url, redis_url=redis_url, queue=f"accord-test-{uuid.uuid4().hex[:8]}")
-    yield settings
-    redis = Redis.from_url(redis_url)
-    for key in redis.scan_iter(f"*{settings.queue}*"):
-        redis.delete(key)
+    with test_queue(redis_url) as queue:
+        yield Settings(database_url=database_url, redis_url=redis_url, queue=queue)
 
 
 def worker_env(settings: Settings) -> dict[str, str]:
