@@ -372,6 +372,8 @@ class TemporalView(SqlView):
 
     def plan_status(self, plan_id: str, as_at: date, known_at: datetime) -> dict[str, Any] | None:
         """The whole plan as it stood on `as_at`, as known at `known_at`; None if not known by then."""
+        if not is_uuid(plan_id):
+            return None  # No plan has such an id (and `_band` reads its first seven characters as hex digits).
         params = {"id": plan_id, "k": instant(known_at), "d": as_at.isoformat()}
         recommendations, actions, states = self.db.fetch_together(  # One snapshot for the three reads.
             (
@@ -427,6 +429,14 @@ class TemporalView(SqlView):
         for row in rows:
             facts.setdefault(row["action_id"], []).append(fact_from_row(row))
         return facts
+
+
+def is_uuid(text: str) -> bool:
+    """Whether `text` is a UUID as ids are stored (lower-case, with hyphens)."""
+    try:
+        return str(UUID(text)) == text
+    except ValueError:
+        return False
 
 
 def action_as_at(row: dict[str, Any], state: dict[str, Any], as_at: date) -> dict[str, Any]:

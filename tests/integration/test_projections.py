@@ -324,3 +324,14 @@ def test_read_may_wait_for_its_own_write(quiet_system: System) -> None:
     assert waited.headers["Accord-Caught-Up"] == "true"
     bad = client.get(url, headers={**headers, "Accord-Min-Position": "soon"})
     assert bad.status_code == 400
+
+
+def test_time_travel_answers_nothing_for_an_id_no_plan_has(quiet_system: System) -> None:
+    """Ids come from routes that accept only UUIDs, but the view is also called from code: any other text is simply
+    no plan (on PostgreSQL the plan's band is read from its id's hex digits, which such text has not)."""
+    made = plan_with_actions(quiet_system.app, 1)
+    quiet_system.projections.catch_up_all()
+    view, now = quiet_system.projections.view("temporal"), quiet_system.app.clock()
+    assert view.plan_status(str(made.plan_id), quiet_system.app.today(), now) is not None
+    for text in ("not-a-plan", "{" + str(made.plan_id) + "}", str(made.plan_id).upper(), "x" * 40, "\x00", ""):
+        assert view.plan_status(text, quiet_system.app.today(), now) is None
