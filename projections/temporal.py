@@ -2,13 +2,14 @@
 
 Each row says: from `known_from` (until `known_to`), Accord knew that from `valid_from` (until
 `valid_to`) the action stood in `state`. A change recorded at K closes the rows it contradicts at K
-and adds rows from K; a whole plan at (as_at, known_at) is one indexed query, one row per action.
+and adds rows from K; a whole plan at (as_at, known_at) is one indexed query, one row per action
+(on PostgreSQL one GiST search: each row a rectangle of known time by the plan's band of valid time).
 An update's events share their update's instant (the first event's), so an update is never half known.
 
 The view keeps each action's facts with when they were recorded and retracted (`KnownFact`, which
 the aggregate does not know), one row per fact, written when the fact changes; they answer `facts_of`
 and let the view fold an action it does not hold in memory. How an action's rows change when a fact is
-learnt is projections/segments.py; valid time is folded by domain/timeline.py. (About 350 lines: one
+learnt is projections/segments.py; valid time is folded by domain/timeline.py. (About 450 lines: one
 view's tables, writing and reading, kept together.)
 """
 
@@ -41,7 +42,8 @@ from projections.view import SqlView
 
 # The segment that answers (as_at = {d}, known_at = {k}): known then, and valid on that day.
 # An action's state on day {d} as known at {k}: the rows known then partition its valid time, so the one
-# that covers {d} is the latest to start by {d} (an index walk back from {d}, a row or two per action).
+# that covers {d} is the latest to start by {d} (on SQLite an index walk back from {d}, a row or two per
+# action; on PostgreSQL, for one action, its rows known by {k} through the primary key).
 STATE_AS_AT = (
     "(SELECT s.state FROM {t.segments} s WHERE s.action_id = a.id AND s.valid_from <= {d}"
     " AND s.known_from <= {k} AND s.known_to > {k} ORDER BY s.valid_from DESC LIMIT 1)"
