@@ -9,7 +9,7 @@ An update's events share their update's instant (the first event's), so an updat
 The view keeps each action's facts with when they were recorded and retracted (`KnownFact`, which
 the aggregate does not know), one row per fact, written when the fact changes; they answer `facts_of`
 and let the view fold an action it does not hold in memory. How an action's rows change when a fact is
-learnt is projections/segments.py; valid time is folded by domain/timeline.py. (About 450 lines: one
+learnt is projections/segments.py; valid time is folded by domain/timeline.py. (About 430 lines: one
 view's tables, writing and reading, kept together.)
 """
 
@@ -27,6 +27,7 @@ from domain.action import Action
 from domain.plan import Plan
 from domain.timeline import Fact, is_overdue, last_order
 from projections.actions import decode_state, encode_state, trim
+from projections.areas import AREA, MOMENT
 from projections.segments import (
     FACT_COLUMNS,
     OPEN,
@@ -50,43 +51,13 @@ STATE_AS_AT = (
 )
 
 
-def _days(text: str) -> str:
-    """SQL: an ISO day ('YYYY-MM-DD...') as days since 2000-01-01 (immutable, so it can be indexed)."""
-    day = f"make_date(substr({text}, 1, 4)::int, substr({text}, 6, 2)::int, substr({text}, 9, 2)::int)"
-    return f"({day} - DATE '2000-01-01')"
-
-
-def _seconds(text: str) -> str:
-    """SQL: an instant as `instant` writes it ('YYYY-MM-DDTHH:MM:SS.ffffff+00:00') as seconds since 2000, in
-    float8: distinct microseconds stay distinct and in order."""
-    return (
-        f"({_days(text)} * 86400.0::float8 + substr({text}, 12, 2)::int * 3600 + substr({text}, 15, 2)::int * 60"
-        f" + substr({text}, 18, 9)::float8)"
-    )
-
-
-def _band(plan_id: str) -> str:
-    """SQL: a plan's own band of the valid-time axis, from its id's first 28 bits: the days of one plan's rows
-    never meet another's (two plans sharing a band are told apart by `plan_id`)."""
-    return f"(('x' || substr({plan_id}, 1, 7))::bit(28)::int * 10000000.0::float8)"
-
-
-# PostgreSQL: each segment is a rectangle of (known time, the plan's band + valid time), kept in a GiST index
-# (`segments_valid`), so the whole plan at (as_at, known_at) is one index search for the rectangles that hold
-# one point, where a probe per action took six times as long. The rectangles are closed and the
-# coordinates floats: the exact bounds on the text columns decide what is on an edge.
-AREA = (
-    f"box(point({_seconds('known_from')}, {_band('plan_id')} + {_days('valid_from')}),"
-    f" point({_seconds('known_to')}, {_band('plan_id')} + {_days('valid_to')}))"
-)
-_AS_AT = f"point({_seconds('{k}')}, {_band('{id}')} + {_days('{d}')})"
 # The rows an update closes (`known_to` set) leave their old versions in the index until a vacuum, each a
 # rectangle still open in known time. A plain index scan marks those it meets as dead in the index, so later
 # searches pass them by; a bitmap scan, which the planner would choose, visits every one of them every time.
 ONE_INDEX_SCAN = {"enable_bitmapscan": "off"}
 # Each action of plan {id} that has a state on day {d} as known at {k}: (action_id, state).
 STATES_AS_AT = {
-    True: "SELECT action_id, state FROM {t.segments} WHERE area @> box(" + _AS_AT + ", " + _AS_AT + ")"
+    True: "SELECT action_id, state FROM {t.segments} WHERE area @> box(" + MOMENT + ", " + MOMENT + ")"
     " AND plan_id = {id} AND known_from <= {k} AND known_to > {k} AND valid_from <= {d} AND valid_to > {d}",
     False: "SELECT a.id AS action_id, " + STATE_AS_AT + " AS state FROM {t.actions} a"
     " WHERE a.plan_id = {id} AND a.recorded_at <= {k}",
