@@ -17,7 +17,7 @@ def _days(text: str) -> str:
 
 def _seconds(text: str) -> str:
     """SQL: an instant as `instant` writes it ('YYYY-MM-DDTHH:MM:SS.ffffff+00:00') as seconds since 2000, in
-    float8: distinct microseconds stay distinct and in order."""
+    float8: never smaller for a later instant (all a search needs), and distinct to the microsecond until 2272."""
     return (
         f"({_days(text)} * 86400.0::float8 + substr({text}, 12, 2)::int * 3600 + substr({text}, 15, 2)::int * 60"
         f" + substr({text}, 18, 9)::float8)"
