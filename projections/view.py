@@ -73,7 +73,7 @@ class SqlView:
     ) -> None:
         """On `store` if given (PostgreSQL: the views' shared datastore), else on a datastore of its own."""
         self.place = place
-        self.load = load  # From the event store (`Runner.load`).
+        self.load = load  # From the event store: the library's repository, at a version (`Runner.__init__`).
         # The position this consumer last wrote or brought its memory forward to (`Runner.bring_forward`).
         self.at: int | None = None
         self.owns_store = store is None

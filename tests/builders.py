@@ -159,7 +159,7 @@ def fresh_schema(database: str, prefix: str = "t_") -> Iterator[str]:
 
 
 @contextmanager
-def test_queue(redis_url: str) -> Iterator[str]:
+def own_queue(redis_url: str) -> Iterator[str]:
     """A queue name of one test's own. Afterwards every RQ queue named from it is deleted with its jobs, whatever
     registry they are in (a job's keys carry its id, not its queue's name), then every key that carries the name."""
     name = f"accord-test-{uuid.uuid4().hex[:8]}"
@@ -182,6 +182,3 @@ def test_queue(redis_url: str) -> Iterator[str]:
                 queue.delete(delete_jobs=True)
         for key in redis.scan_iter(f"*{name}*"):
             redis.delete(key)
-
-
-test_queue.__test__ = False  # type: ignore[attr-defined]

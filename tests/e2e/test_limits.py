@@ -18,7 +18,7 @@ from redis import Redis
 from api import create_app
 from service.bootstrap import bootstrap
 from service.settings import Settings
-from tests.builders import assert_problem, plan_with_action, test_queue
+from tests.builders import assert_problem, own_queue, plan_with_action
 from tests.conftest import BACKENDS, Users
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
@@ -66,7 +66,7 @@ def test_a_token_over_its_rate_limit_gets_a_429_problem_with_retry_after(limited
 
 def test_rate_limits_are_counted_in_redis_when_it_is_configured(settings: Settings) -> None:
     redis_url = os.environ.get("ACCORD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    with test_queue(redis_url) as queue:
+    with own_queue(redis_url) as queue:
         rate_limits_in_redis(replace(settings, redis_url=redis_url, queue=queue, rate_limit="2/minute"))
 
 

@@ -16,7 +16,7 @@ from rq.utils import now
 
 from service.bootstrap import bootstrap
 from service.settings import Settings
-from tests.builders import test_queue
+from tests.builders import own_queue
 from tests.integration.test_reminders import BEHIND, behind_and_up_to_date
 from tests.reminders_helpers import smtp_server
 from workers.reminders import DELIVER_SECONDS, HOURLY, cron_scheduler, mail_queue_name
@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.parametrize("database_url", ["po
 @pytest.fixture
 def queue_settings(database_url: str) -> Iterator[Settings]:
     redis_url = os.environ.get("ACCORD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    with test_queue(redis_url) as queue:
+    with own_queue(redis_url) as queue:
         yield Settings(database_url=database_url, redis_url=redis_url, queue=queue)
 
 

@@ -18,7 +18,7 @@ from adapters.queue import nudge, pending_key, projection_queue
 from api import create_app
 from service.bootstrap import bootstrap
 from service.settings import Settings
-from tests.builders import plan_with_actions, test_queue
+from tests.builders import own_queue, plan_with_actions
 from workers import start
 
 ACCORD = str(Path(sys.executable).with_name("accord"))
@@ -32,7 +32,7 @@ def redis_url() -> str:
 
 @pytest.fixture
 def queue_settings(database_url: str, redis_url: str) -> Iterator[Settings]:
-    with test_queue(redis_url) as queue:
+    with own_queue(redis_url) as queue:
         yield Settings(database_url=database_url, redis_url=redis_url, queue=queue)
 
 
