@@ -178,17 +178,17 @@ class Action(StampedAggregate):
         self.check_due_date_change_has_reason(due_date, reason)
         common: dict[str, Any] = {"update_id": update_id, "effective_date": effective_date, "actor": actor.as_actor()}
         if status:
-            self.change_status(status=status, reason=reason, **common)
+            self.trigger_event(self.StatusChanged, status=status, reason=reason, **common)
         if rag:
-            self.rate(rag=rag, **common)
+            self.trigger_event(self.RagRated, rag=rag, **common)
         if due_date:
-            self.revise_due_date(due_date=due_date, due_label=due_label, reason=reason, **common)
+            self.trigger_event(self.DueDateRevised, due_date=due_date, due_label=due_label, reason=reason, **common)
         if progress:
-            self.report_progress(text=progress, **common)
+            self.trigger_event(self.ProgressReported, text=progress, **common)
         if impact:
-            self.record_impact(text=impact, **common)
+            self.trigger_event(self.ImpactRecorded, text=impact, **common)
         if evidence:
-            self.add_evidence(items=evidence, **common)
+            self.trigger_event(self.EvidenceAdded, items=evidence, **common)
 
     def assign_lead(  # noqa: PLR0913
         self,
@@ -203,7 +203,8 @@ class Action(StampedAggregate):
     ) -> None:
         actor.check_may_manage_plans()
         self.check_effective_date(effective_date, today)
-        self.reassign_lead(
+        self.trigger_event(
+            self.LeadAssigned,
             update_id=update_id,
             lead_agency=lead_agency,
             lead_person=lead_person,
@@ -218,7 +219,7 @@ class Action(StampedAggregate):
         if fact is None or fact.kind != UPDATE:
             raise NotFound("no such update on this action")
         self.check_may_retract(actor, fact)
-        self.retract(update_id=update_id, reason=reason, actor=actor.as_actor())
+        self.trigger_event(self.UpdateRetracted, update_id=update_id, reason=reason, actor=actor.as_actor())
 
     # Rules.
 
@@ -273,67 +274,91 @@ class Action(StampedAggregate):
         if due_date and not reason:
             raise RuleViolated("a revised due date needs a reason", field="reason")
 
-    # Events: each adds what it says to its update's fact; the fold decides what shows.
+    # Events: each adds what it says to its update's fact (its own `apply`, called by the library's `mutate`);
+    # the fold decides what shows. Their names and fields are what the store holds: they never change.
 
-    @event("StatusChanged")
-    def change_status(
-        self, *, update_id: str, status: str, reason: str | None, effective_date: date, actor: dict[str, Any]
-    ) -> None:
-        self.note(update_id, UPDATE, effective_date, actor, status=status)
+    class StatusChanged(StampedAggregate.Event):
+        update_id: str
+        status: str
+        reason: str | None
+        effective_date: date
+        actor: dict[str, Any]
 
-    @event("RagRated")
-    def rate(self, *, update_id: str, rag: str, effective_date: date, actor: dict[str, Any]) -> None:
-        self.note(update_id, UPDATE, effective_date, actor, rag=rag)
+        def apply(self, action: Action) -> None:
+            action.note(self.update_id, UPDATE, self.effective_date, self.actor, status=self.status)
 
-    @event("DueDateRevised")
-    def revise_due_date(  # noqa: PLR0913
-        self,
-        *,
-        update_id: str,
-        due_date: date,
-        due_label: str | None,
-        reason: str | None,
-        effective_date: date,
-        actor: dict[str, Any],
-    ) -> None:
-        self.note(update_id, UPDATE, effective_date, actor, due_date=due_date, due_label=due_label)
+    class RagRated(StampedAggregate.Event):
+        update_id: str
+        rag: str
+        effective_date: date
+        actor: dict[str, Any]
 
-    @event("ProgressReported")
-    def report_progress(self, *, update_id: str, text: str, effective_date: date, actor: dict[str, Any]) -> None:
-        self.note(update_id, UPDATE, effective_date, actor, progress=text)
+        def apply(self, action: Action) -> None:
+            action.note(self.update_id, UPDATE, self.effective_date, self.actor, rag=self.rag)
 
-    @event("ImpactRecorded")
-    def record_impact(self, *, update_id: str, text: str, effective_date: date, actor: dict[str, Any]) -> None:
-        self.note(update_id, UPDATE, effective_date, actor)  # History only: no current-state field.
+    class DueDateRevised(StampedAggregate.Event):
+        update_id: str
+        due_date: date
+        due_label: str | None
+        reason: str | None
+        effective_date: date
+        actor: dict[str, Any]
 
-    @event("EvidenceAdded")
-    def add_evidence(
-        self, *, update_id: str, items: list[dict[str, Any]], effective_date: date, actor: dict[str, Any]
-    ) -> None:
-        self.note(update_id, UPDATE, effective_date, actor)  # History only: no current-state field.
+        def apply(self, action: Action) -> None:
+            due = {"due_date": self.due_date, "due_label": self.due_label}
+            action.note(self.update_id, UPDATE, self.effective_date, self.actor, **due)
 
-    @event("LeadAssigned")
-    def reassign_lead(  # noqa: PLR0913
-        self,
-        *,
-        update_id: str,
-        lead_agency: str,
-        lead_person: str | None,
-        contributing_agencies: list[str],
-        effective_date: date,
-        actor: dict[str, Any],
-    ) -> None:
-        self.note(
-            update_id,
-            LEAD,
-            effective_date,
-            actor,
-            lead_agency=lead_agency,
-            lead_person=lead_person,
-            contributing_agencies=contributing_agencies,
-        )
+    class ProgressReported(StampedAggregate.Event):
+        update_id: str
+        text: str
+        effective_date: date
+        actor: dict[str, Any]
 
-    @event("UpdateRetracted")
-    def retract(self, *, update_id: str, reason: str, actor: dict[str, Any]) -> None:
-        self.facts[update_id] = replace(self.facts[update_id], retracted=True)
-        self.refresh()
+        def apply(self, action: Action) -> None:
+            action.note(self.update_id, UPDATE, self.effective_date, self.actor, progress=self.text)
+
+    class ImpactRecorded(StampedAggregate.Event):
+        update_id: str
+        text: str
+        effective_date: date
+        actor: dict[str, Any]
+
+        def apply(self, action: Action) -> None:
+            action.note(self.update_id, UPDATE, self.effective_date, self.actor)  # History only: no current field.
+
+    class EvidenceAdded(StampedAggregate.Event):
+        update_id: str
+        items: list[dict[str, Any]]
+        effective_date: date
+        actor: dict[str, Any]
+
+        def apply(self, action: Action) -> None:
+            action.note(self.update_id, UPDATE, self.effective_date, self.actor)  # History only: no current field.
+
+    class LeadAssigned(StampedAggregate.Event):
+        update_id: str
+        lead_agency: str
+        lead_person: str | None
+        contributing_agencies: list[str]
+        effective_date: date
+        actor: dict[str, Any]
+
+        def apply(self, action: Action) -> None:
+            action.note(
+                self.update_id,
+                LEAD,
+                self.effective_date,
+                self.actor,
+                lead_agency=self.lead_agency,
+                lead_person=self.lead_person,
+                contributing_agencies=self.contributing_agencies,
+            )
+
+    class UpdateRetracted(StampedAggregate.Event):
+        update_id: str
+        reason: str
+        actor: dict[str, Any]
+
+        def apply(self, action: Action) -> None:
+            action.facts[self.update_id] = replace(action.facts[self.update_id], retracted=True)
+            action.refresh()
