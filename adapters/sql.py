@@ -82,6 +82,33 @@ class Dialect:
             marks = ", ".join("?" for _ in columns)
             c.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
+    def update_many(
+        self, c: Any, table: str, keys: Mapping[str, str], values: Mapping[str, str], rows: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Set the `values` columns of the rows found by the `keys` columns (each column with its SQL type), for
+        many rows: on PostgreSQL one statement over arrays (`unnest`), where one statement per row paid each
+        statement's start-up (dear on a table with a generated column) every time; on SQLite one prepared
+        executemany. No rows, no statement."""
+        if not rows:
+            return
+        columns = {**keys, **values}
+        for column in columns:
+            identifier(column)
+        if self.postgres:
+            arrays = ", ".join(f"%({column})s::{kind}[]" for column, kind in columns.items())
+            c.execute(
+                f"UPDATE {table} AS t SET {', '.join(f'{column} = v.{column}' for column in values)}"
+                f" FROM unnest({arrays}) AS v({', '.join(columns)})"
+                f" WHERE {' AND '.join(f't.{column} = v.{column}' for column in keys)}",
+                {column: [row[column] for row in rows] for column in columns},
+            )
+        else:
+            c.executemany(
+                f"UPDATE {table} SET {', '.join(f'{column} = :{column}' for column in values)}"
+                f" WHERE {' AND '.join(f'{column} = :{column}' for column in keys)}",
+                rows,
+            )
+
 
 class Tables:
     """A fixed allow-list of names: `{t.name}` in templates is table `prefix_name` in the dialect's quoting,

@@ -58,6 +58,17 @@ class Batch:
     changed: dict[Any, tuple[Action, Any]] = field(default_factory=dict)  # Action id -> (action, its last event).
 
 
+# The columns of an action's row that its events change, with their SQL types.
+CHANGING = {
+    **dict.fromkeys(
+        ("lead_agency", "lead_person", "contributing_agencies", "due_date", "due_label", "status", "rag"), "text"
+    ),
+    "last_update": "text",
+    "version": "integer",
+    "updated_at": "text",
+}
+
+
 class CurrentStatusView(ActionView):
     tables = {
         "plans": "id",
@@ -73,13 +84,17 @@ class CurrentStatusView(ActionView):
             "CREATE TABLE IF NOT EXISTS {t.recommendations} (id TEXT PRIMARY KEY, plan_id TEXT NOT NULL,"
             " seq INTEGER NOT NULL, number TEXT NOT NULL, text TEXT NOT NULL, timescale TEXT NOT NULL,"
             " kind TEXT NOT NULL, reference TEXT, outcomes TEXT NOT NULL, measures TEXT NOT NULL)",
-            "CREATE INDEX IF NOT EXISTS {i.recommendations_plan} ON {t.recommendations} (plan_id, seq)",
             "CREATE TABLE IF NOT EXISTS {t.actions} (id TEXT PRIMARY KEY, plan_id TEXT NOT NULL,"
             " recommendation_id TEXT NOT NULL, raised_at TEXT NOT NULL, number TEXT NOT NULL,"
             " description TEXT NOT NULL, lead_agency TEXT NOT NULL, lead_person TEXT,"
             " contributing_agencies TEXT NOT NULL, due_date TEXT, due_label TEXT, cost TEXT,"
             " start_date TEXT NOT NULL, status TEXT NOT NULL, rag TEXT, last_update TEXT,"
             " version INTEGER NOT NULL, updated_at TEXT NOT NULL)",
+        ]
+
+    def reading_ddl(self) -> list[str]:
+        return [
+            "CREATE INDEX IF NOT EXISTS {i.recommendations_plan} ON {t.recommendations} (plan_id, seq)",
             "CREATE INDEX IF NOT EXISTS {i.actions_plan} ON {t.actions} (plan_id, raised_at)",
             "CREATE INDEX IF NOT EXISTS {i.actions_lead} ON {t.actions} (lead_agency, raised_at)",
         ]
@@ -100,17 +115,16 @@ class CurrentStatusView(ActionView):
         )
         new = [(batch.raised[i], *batch.changed[i]) for i in batch.raised]
         insert(c, self.db.tables.actions, ACTION_COLUMNS, [new_row(e, a, last.timestamp) for e, a, last in new])
-        self.db.executemany(
+        self.db.dialect.update_many(
             c,
-            "UPDATE {t.actions} SET lead_agency = {lead_agency}, lead_person = {lead_person},"
-            " contributing_agencies = {contributing_agencies}, due_date = {due_date}, due_label = {due_label},"
-            " status = {status}, rag = {rag}, last_update = {last_update}, version = {version},"
-            " updated_at = {at} WHERE id = {id}",
+            self.db.tables.actions,
+            {"id": "text"},
+            CHANGING,
             [
                 {
                     **current_fields(action),
                     "version": action.version,
-                    "at": last.timestamp.isoformat(),
+                    "updated_at": last.timestamp.isoformat(),
                     "id": str(action_id),
                 }
                 for action_id, (action, last) in batch.changed.items()

@@ -76,14 +76,15 @@ class Projections(Runner):
         """Build the projection afresh in new tables while the old ones serve, then swap them in."""
         old = self.registry.get(name)["generation"]
         new = old + 1
-        fresh = self.views.construct(name, new)
+        fresh = self.views.construct(name, new, reading=False)
         try:
             fresh.drop()  # Leftovers of an interrupted rebuild.
-            fresh = self.views.construct(name, new)
+            fresh = self.views.construct(name, new, reading=False)
             progress = progress or Progress()
             progress.total = self.app.recorder.max_notification_id() or 0
             with collector_paused():
                 self.catch_up(name, view=fresh, progress=progress, batch_size=REBUILD_BATCH)
+            fresh.index()  # Before anyone reads it.
         except BaseException:
             fresh.drop()
             raise
@@ -98,7 +99,7 @@ class Projections(Runner):
     def verify(self, name: str, attempts: int = 5) -> list[str]:
         """Build the projection afresh up to the live position and compare every table; [] if identical."""
         live = self.view(name)
-        fresh = self.views.construct(name, f"verify_{uuid.uuid4().hex[:8]}")
+        fresh = self.views.construct(name, f"verify_{uuid.uuid4().hex[:8]}", reading=False)  # Read by `rows` alone.
         try:
             for _ in range(attempts):
                 position = self.position(live)

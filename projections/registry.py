@@ -116,14 +116,16 @@ class Views:
         self._lock = threading.RLock()
         self._live: dict[str, Live] = {}
 
-    def construct(self, name: str, generation: int | str) -> SqlView:
+    def construct(self, name: str, generation: int | str, *, reading: bool = True) -> SqlView:
+        """The view of that generation, its tables created if they were not (without the indexes only readers
+        use, if not `reading`: see `SqlView.reading_ddl`)."""
         cls = self.classes[name]
         view = cls(
             Place.of(self.env, name, generation, cls.shape, self.postgres),
             self.store if self.postgres else None,
             self.load,
         )
-        view.create()
+        view.create(reading)
         return view
 
     def live(self, name: str, *, fresh: bool = False) -> Live:

@@ -105,19 +105,24 @@ class TemporalView(SqlView):
             "CREATE TABLE IF NOT EXISTS {t.actions} (id {bytewise_text} PRIMARY KEY, plan_id {bytewise_text} NOT NULL,"
             " recommendation_id TEXT NOT NULL, number TEXT NOT NULL, description TEXT NOT NULL,"
             " start_date TEXT NOT NULL, recorded_at {bytewise_text} NOT NULL, initial TEXT NOT NULL)",
-            "CREATE INDEX IF NOT EXISTS {i.actions_plan} ON {t.actions} (plan_id, recorded_at)",
             "CREATE TABLE IF NOT EXISTS {t.segments} (action_id {bytewise_text} NOT NULL,"
             " plan_id {bytewise_text} NOT NULL, known_from {bytewise_text} NOT NULL,"
             " valid_from {bytewise_text} NOT NULL, known_to {bytewise_text} NOT NULL,"
             " valid_to {bytewise_text} NOT NULL, state TEXT NOT NULL,"
             + (f" area box GENERATED ALWAYS AS ({AREA}) STORED," if postgres else "")
             + " PRIMARY KEY (action_id, known_from, valid_from))",
-            "CREATE INDEX IF NOT EXISTS {i.segments_valid} ON {t.segments}"
-            + (" USING gist (area)" if postgres else " (action_id, valid_from, known_from, known_to)"),
             "CREATE TABLE IF NOT EXISTS {t.facts} (action_id TEXT NOT NULL, update_id TEXT NOT NULL,"
             " plan_id TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER NOT NULL, effective_date TEXT NOT NULL,"
             " agency TEXT NOT NULL, vals TEXT NOT NULL, recorded_at TEXT NOT NULL, retracted INTEGER NOT NULL,"
             " retracted_at TEXT, PRIMARY KEY (action_id, update_id))",
+        ]
+
+    def reading_ddl(self) -> list[str]:
+        postgres = self.db.dialect.postgres
+        return [
+            "CREATE INDEX IF NOT EXISTS {i.actions_plan} ON {t.actions} (plan_id, recorded_at)",
+            "CREATE INDEX IF NOT EXISTS {i.segments_valid} ON {t.segments}"
+            + (" USING gist (area)" if postgres else " (action_id, valid_from, known_from, known_to)"),
             "CREATE INDEX IF NOT EXISTS {i.facts_plan} ON {t.facts} (plan_id)",
         ]
 
@@ -305,10 +310,11 @@ class TemporalView(SqlView):
             " AND valid_from = {valid_from}",
             batch.gone,
         )
-        db.executemany(
+        db.dialect.update_many(
             c,
-            "UPDATE {t.segments} SET known_to = {known_to} WHERE action_id = {action_id}"
-            " AND known_from = {known_from} AND valid_from = {valid_from}",
+            db.tables.segments,
+            {"action_id": "text", "known_from": "text", "valid_from": "text"},
+            {"known_to": "text"},
             [
                 {"action_id": ids[0], "known_from": r.known_from, "valid_from": r.valid_from, "known_to": r.known_to}
                 for ids, r in batch.closed
@@ -334,10 +340,11 @@ class TemporalView(SqlView):
                 new.append(row)
                 entry.stored_facts.add(update_id)
         insert(c, db.tables.facts, FACT_COLUMNS, new)
-        db.executemany(
+        db.dialect.update_many(
             c,
-            "UPDATE {t.facts} SET vals = {vals}, retracted = {retracted}, retracted_at = {retracted_at}"
-            " WHERE action_id = {action_id} AND update_id = {update_id}",
+            db.tables.facts,
+            {"action_id": "text", "update_id": "text"},
+            {"vals": "text", "retracted": "integer", "retracted_at": "text"},
             changed,
         )
 

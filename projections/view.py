@@ -90,7 +90,13 @@ class SqlView:
     def ddl(self) -> list[str]:
         raise NotImplementedError
 
-    def create(self) -> None:
+    def reading_ddl(self) -> list[str]:
+        """The indexes only readers use (its writes never do): a generation built where nobody reads it yet (a
+        rebuild, a verify) is created without them, and a rebuild builds them in one pass once it has caught up
+        (`index`), where each row written would otherwise update them one by one."""
+        return []
+
+    def create(self, reading: bool = True) -> None:
         if self.exists():
             return  # DDL on tables in use takes locks that can deadlock with running batches: skip it.
         with one_at_a_time(self.store):
@@ -98,7 +104,7 @@ class SqlView:
                 return  # Another process created them while this one waited.
             self.tracking.create_table()
             with self.db.transaction(commit=True) as c:
-                for statement in self.ddl():
+                for statement in self.ddl() + (self.reading_ddl() if reading else []):
                     self.db.execute(c, statement)
                 self.db.execute(
                     c,
@@ -108,6 +114,10 @@ class SqlView:
                 self.db.execute(
                     c, "INSERT INTO {t.progress} VALUES (1, 0, 0, {at}) ON CONFLICT DO NOTHING", {"at": now()}
                 )
+
+    def index(self) -> None:
+        """Build the indexes only readers use (`reading_ddl`), on a generation created without them."""
+        self.db.run(self.reading_ddl())
 
     def exists(self) -> bool:
         """Whether this generation's tables were all created (the progress row is written last)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import singledispatchmethod
 from typing import Any
 from uuid import uuid4
@@ -285,6 +285,32 @@ def test_rebuild_swaps_in_fresh_tables_with_the_same_rows(quiet_system: System) 
     assert quiet_system.current.list_plans(quiet_system.app.today()) == before
     assert quiet_system.projections.rebuild("current_status") == 3
     assert quiet_system.current.list_plans(quiet_system.app.today()) == before
+
+
+def indexes_of(view: SqlView) -> set[str]:
+    """Which of the view's indexes the database holds."""
+    db = view.db
+    if db.dialect.postgres:
+        query = "SELECT to_regclass({name}) IS NOT NULL AS found"
+        return {i for i in view.indexes if db.fetchone(query, {"name": db.dialect.table(db.tables.name(i))})["found"]}
+    rows = db.fetchall("SELECT name FROM sqlite_master WHERE type = 'index'")
+    return {i for i in view.indexes if db.tables.name(i) in {row["name"] for row in rows}}
+
+
+def test_a_rebuild_builds_the_indexes_its_readers_use_once_caught_up(quiet_system: System) -> None:
+    made = plan_with_actions(quiet_system.app, 3, coordinator=COORDINATOR)
+    quiet_system.projections.catch_up_all()
+    travel = (str(made.plan_id), quiet_system.app.today(), datetime.now(UTC))
+    plan = quiet_system.projections.view("temporal").plan_status(*travel)
+    assert plan is not None and len(plan["recommendations"][0]["actions"]) == 3
+    for name in ("temporal", "current_status"):
+        live = quiet_system.projections.view(name)
+        assert indexes_of(live) == set(live.indexes) != set()
+        quiet_system.projections.rebuild(name)
+        rebuilt = quiet_system.projections.view(name)
+        assert rebuilt.place != live.place
+        assert indexes_of(rebuilt) == set(rebuilt.indexes)  # Built before the swap: its readers find them.
+    assert quiet_system.projections.view("temporal").plan_status(*travel) == plan
 
 
 def test_verify_finds_a_read_model_that_differs_from_the_events(quiet_system: System) -> None:
