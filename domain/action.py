@@ -131,12 +131,17 @@ class Action(StampedAggregate):
         A fact placed after every other that applies (the usual case: updates reported as they happen)
         moves the folded state forward; any other is folded afresh when the state is next read.
         """
-        agency = actor.get("on_behalf_of") or actor["agency"]  # An update recorded for an agency is that agency's.
-        fact = self.facts.get(update_id) or Fact(update_id, kind, self.version + 1, effective_date, agency)
-        self.facts[update_id] = fact = fact.with_values(**values)
-        if self._state is not None and fact.order >= self._last:
+        fact = self.facts.get(update_id)
+        if fact is None:  # The update's first event.
+            agency = actor.get("on_behalf_of") or actor["agency"]  # An update recorded for an agency is theirs.
+            fact = Fact(update_id, kind, self.version + 1, effective_date, agency, values)
+        else:
+            fact = fact.with_values(**values)
+        self.facts[update_id] = fact
+        order = fact.order
+        if self._state is not None and order >= self._last:
             apply(self._state, fact)
-            self._last = fact.order
+            self._last = order
         else:
             self.refresh()
 

@@ -34,6 +34,8 @@ class Batch:
     scopes: list[tuple[str, str]] = field(default_factory=list)
     deltas: Counter[Key] = field(default_factory=Counter)
     ids: IdTexts = field(default_factory=IdTexts)
+    # The actions the batch changes: where each was counted before the batch (None: raised in it).
+    touched: dict[Any, Where | None] = field(default_factory=dict)
 
     def move(self, old: list[Key], new: list[Key]) -> None:
         """One action leaves the `old` keys and joins the `new` (a key in both nets nothing)."""
@@ -68,12 +70,18 @@ class RollupsView(ActionView):
             " PRIMARY KEY (scope, scope_id, status, rag, due_date))",
         ]
 
-    # Writing: counts move in memory through the batch, then each changed count is written once.
+    # Writing: each action the batch changes moves once in memory, then each changed count is written once.
 
     def begin(self, events: Sequence[Any], c: Any) -> Batch:
         return Batch()
 
     def flush(self, batch: Batch, c: Any) -> None:
+        # Each action moves once, from where it was counted before the batch to where it is after it.
+        for action_id, was in batch.touched.items():
+            action = self.actions.by_id[action_id]
+            now = counted(action.state)
+            if was != now:  # Progress, impact, evidence, a lead person: no count moves.
+                batch.move(batch.keys(action, was) if was else [], batch.keys(action, now))
         self.db.dialect.insert_many(c, self.db.tables.scopes, ("scope", "scope_id"), batch.scopes)
         changes = [dict(zip(KEY, key, strict=True), n=n) for key, n in sorted(batch.deltas.items()) if n]
         self.db.executemany(
@@ -103,16 +111,15 @@ class RollupsView(ActionView):
 
     @apply.register
     def _(self, e: Action.Raised, batch: Batch) -> None:
-        batch.move([], batch.keys(self.actions.raised(e)))
+        self.actions.raised(e)
+        batch.touched[e.originator_id] = None
 
     @apply.register
     def _(self, e: Action.Event, batch: Batch) -> None:
         action = self.actions.get(e)
-        was = counted(action.state)
+        if e.originator_id not in batch.touched:
+            batch.touched[e.originator_id] = counted(action.state)
         e.mutate(action)
-        now = counted(action.state)
-        if was != now:  # Progress, impact, evidence, a lead person: no count moves.
-            batch.move(batch.keys(action, was), batch.keys(action, now))
 
     # Reading.
 
