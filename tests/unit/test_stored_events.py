@@ -5,17 +5,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
-from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
 from domain.action import Action
 from domain.clock import stamping_with
-from domain.principals import Principal
 from service.app import Accord
+from tests.unit.test_action_rules import COORDINATOR, HEALTH, raised
 
-COORDINATOR = Principal("u1", "Coordinator", "lscb", "coordinator")
-HEALTH = Principal("u2", "Health editor", "health", "editor")
 # (topic, state) of each kind of event after `Raised`, exactly as the store has held them since they were first
 # written (recorded by the code of 2026-11-28, when each event's method was decorated with `@event`).
 STORED = [
@@ -30,20 +27,7 @@ def app() -> Accord:
 def recorded() -> Action:
     """One action through every kind of event, at a fixed instant."""
     with stamping_with(lambda: datetime(2026, 11, 25, 9, 30, tzinfo=UTC)):
-        action = Action(
-            plan_id=UUID(int=1),
-            recommendation_id=UUID(int=2),
-            number="1.1",
-            description="d",
-            lead_agency="health",
-            lead_person="Nurse",
-            contributing_agencies=["police"],
-            due_date=date(2026, 6, 30),
-            due_label="June",
-            cost=None,
-            effective_date=date(2026, 1, 1),
-            actor=COORDINATOR.as_actor(),
-        )
+        action = raised()
         action.post_update(
             actor=HEALTH,
             update_id="u-1",
