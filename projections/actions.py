@@ -1,6 +1,6 @@
 """Views that show actions fold each event with the domain's own code, keeping the actions they touch in memory.
 
-Each event is applied to the `Action` aggregate by the event's own method body (`mutate`), so a view
+Each event is applied to the `Action` aggregate by the event's own `apply` (the library's `mutate`), so a view
 can never disagree with the aggregate about what an event means; the aggregate folds forward in O(1)
 per event in the usual case (domain/action.py `note`). The facts are stored once, in the event store:
 an action not in memory is loaded from it as it stood just before the event (the library's repository,
