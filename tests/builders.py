@@ -17,7 +17,7 @@ from uuid import UUID
 
 import psycopg
 from redis import Redis
-from rq import Queue
+from rq import Queue, cron_job_registry
 
 from domain.principals import Principal
 from service.app import Accord
@@ -161,7 +161,8 @@ def fresh_schema(database: str, prefix: str = "t_") -> Iterator[str]:
 @contextmanager
 def own_queue(redis_url: str) -> Iterator[str]:
     """A queue name of one test's own. Afterwards every RQ queue named from it is deleted with its jobs, whatever
-    registry they are in (a job's keys carry its id, not its queue's name), then every key that carries the name."""
+    registry they are in (a job's keys carry its id, not its queue's name), then every key that carries the name,
+    and its cron jobs' entries in RQ's registry of cron job names."""
     name = f"accord-test-{uuid.uuid4().hex[:8]}"
     try:
         yield name
@@ -180,5 +181,8 @@ def own_queue(redis_url: str) -> Iterator[str]:
                 for job_id in {job_id for registry in registries for job_id in registry.get_job_ids()}:
                     redis.delete(f"rq:job:{job_id}", f"rq:results:{job_id}")
                 queue.delete(delete_jobs=True)
-        for key in redis.scan_iter(f"*{name}*"):
+        for key in redis.scan_iter(f"*{name}*"):  # Its cron jobs' histories among them (named after the queue).
             redis.delete(key)
+        cron_jobs = [cron_job for cron_job in cron_job_registry.get_names(redis, cleanup=False) if name in cron_job]
+        if cron_jobs:
+            redis.zrem(cron_job_registry.get_registry_key(), *cron_jobs)

@@ -78,11 +78,22 @@ class JsonCronJob(CronJob):
 
 
 def cron_scheduler(connection: Redis, queue_name: str) -> CronScheduler:
-    """RQ's cron scheduler with the daily run (hourly, gated as above) and the outbox's retries."""
+    """RQ's cron scheduler with the daily run (hourly, gated as above) and the outbox's retries. Each cron job is
+    named after its queue, so that RQ's history of the jobs it spawned (keyed by that name) is this deployment's
+    alone where several share a Redis, and goes with the queue's other keys."""
     scheduler = CronScheduler(connection=connection)
     scheduler._cron_jobs += [  # register() would build plain CronJobs; these are the same with JSON.
-        JsonCronJob(queue_name, func=daily, cron=HOURLY, result_ttl=86400, failure_ttl=7 * 86400),
-        JsonCronJob(queue_name, func=deliver, interval=DELIVER_SECONDS, result_ttl=0, failure_ttl=86400),
+        JsonCronJob(
+            queue_name, func=daily, cron=HOURLY, result_ttl=86400, failure_ttl=7 * 86400, name=f"{queue_name}:daily"
+        ),
+        JsonCronJob(
+            queue_name,
+            func=deliver,
+            interval=DELIVER_SECONDS,
+            result_ttl=0,
+            failure_ttl=86400,
+            name=f"{queue_name}:deliver",
+        ),
     ]
     return scheduler
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
+from rq.cron import get_cron_job_ids
 from rq.utils import now
 
 from service.bootstrap import bootstrap
@@ -67,3 +68,6 @@ def test_cron_enqueues_the_daily_run_and_a_worker_sends_it_once(queue_settings: 
             assert len(scheduler.enqueue_jobs()) == 2
             run_worker_burst(queue_settings, port, tmp_path)
             assert inbox.recipients() == sorted(BEHIND)
+    # RQ's history of the jobs each cron job spawned is this deployment's own: named after its queue.
+    mail = mail_queue_name(queue_settings.queue)
+    assert [len(get_cron_job_ids(f"{mail}:{job}", redis)) for job in ("daily", "deliver")] == [2, 2]
