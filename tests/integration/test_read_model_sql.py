@@ -56,6 +56,28 @@ def test_tables_come_only_from_the_allow_list_and_parameters_are_bound(settings:
         view.drop()
 
 
+@ON_BOTH
+def test_many_rows_are_updated_by_their_keys_in_one_go(settings: Settings) -> None:
+    view = notes(settings)
+    db, update = view.db, view.db.dialect.update_many
+    try:
+        with db.transaction(commit=True) as c:
+            db.dialect.insert_many(c, db.tables.notes, ("id", "body"), [("a", "1"), ("b", "2"), ("c", "3")])
+            update(c, db.tables.notes, {"id": "text"}, {"body": "text"}, [])  # No rows: no statement.
+            update(
+                c,
+                db.tables.notes,
+                {"id": "text"},
+                {"body": "text"},
+                [{"id": "c", "body": "3'; --"}, {"id": "a", "body": "one"}],
+            )
+        assert [(r["id"], r["body"]) for r in view.rows("notes")] == [("a", "one"), ("b", "2"), ("c", "3'; --")]
+        with pytest.raises(ValueError, match="plain table name"):
+            update(None, db.tables.notes, {"id": "text"}, {"body = body; --": "text"}, [{"id": "a"}])
+    finally:
+        view.drop()
+
+
 def test_the_dialect_renders_each_driver_s_own_placeholders() -> None:
     assert Dialect(postgres=True).placeholder("id") == "%(id)s"
     assert Dialect(postgres=False).placeholder("id") == ":id"
