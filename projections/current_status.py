@@ -59,14 +59,10 @@ class Batch:
 
 
 # The columns of an action's row that its events change, with their SQL types.
-CHANGING = {
-    **dict.fromkeys(
-        ("lead_agency", "lead_person", "contributing_agencies", "due_date", "due_label", "status", "rag"), "text"
-    ),
-    "last_update": "text",
-    "version": "integer",
-    "updated_at": "text",
-}
+CHANGING = dict.fromkeys(
+    ("lead_agency", "lead_person", "contributing_agencies", "due_date", "due_label", "status", "rag", "last_update"),
+    "text",
+) | {"version": "integer", "updated_at": "text"}
 
 
 class CurrentStatusView(ActionView):

@@ -144,7 +144,7 @@ class TemporalView(SqlView):
                     if entry.action.version != e.originator_version - 1:
                         del self.entries[e.originator_id]
                         continue
-                self.apply(e, batch)
+                self.handler(type(e))(e, batch)
             for action_id in list(batch.pending):
                 self.settle(batch, action_id)
         except Exception:

@@ -12,6 +12,7 @@ has one fixed table name, each view generation has a file of its own.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import singledispatchmethod
@@ -180,20 +181,22 @@ class SqlView:
         batch = self.begin(events, c)
         handlers = self.handlers
         for domain_event in events:
-            handler = handlers.get(type(domain_event))
-            if handler is None:
-                handler = handlers[type(domain_event)] = self.handler(type(domain_event))
-            handler(domain_event, batch)
+            (handlers.get(type(domain_event)) or self.handler(type(domain_event)))(domain_event, batch)
         self.flush(batch, c)
 
     def handler(self, event_class: type[Any]) -> Callable[[Any, Any], None]:
         """What `apply` does with events of this class: the function it registers for the class when it is a
-        `singledispatchmethod`, bound to this view once (its wrapper dispatches and binds anew at every call:
-        some 7% of a rollups rebuild under py-spy); else `apply` itself."""
-        method = next(klass.__dict__["apply"] for klass in type(self).__mro__ if "apply" in klass.__dict__)
-        if isinstance(method, singledispatchmethod):
-            return method.dispatcher.dispatch(event_class).__get__(self, type(self))  # type: ignore[no-any-return]
-        return self.apply
+        `singledispatchmethod`, bound to this view once and kept in `handlers` (its wrapper dispatches and binds
+        anew at every call: some 7% of a rollups rebuild under py-spy); else `apply` itself."""
+        handler = self.handlers.get(event_class)
+        if handler is None:
+            method = inspect.getattr_static(self, "apply")
+            handler = self.handlers[event_class] = (
+                method.dispatcher.dispatch(event_class).__get__(self, type(self))
+                if isinstance(method, singledispatchmethod)
+                else self.apply
+            )
+        return handler
 
     def begin(self, events: Sequence[Any], c: Any) -> Any:
         raise NotImplementedError
