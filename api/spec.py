@@ -71,7 +71,14 @@ class Conventions(BasePlugin):
     slug in its path, every read kept in the access log) takes and may answer. Views document their own others
     with `@blp.alt_response` and `@blp.doc`."""
 
+    def init_spec(self, spec: Any) -> None:
+        super().init_spec(spec)
+        self.spec = spec
+        self.paths: dict[str, dict[str, Any]] = {}  # Each path's operations so far (the spec's own objects).
+
     def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any) -> None:
+        if path:
+            self.shadow(path, operations or {})
         for method, operation in (operations or {}).items():
             statuses = list(EVERY_OPERATION)
             parameters = operation.setdefault("parameters", [])
@@ -90,6 +97,28 @@ class Conventions(BasePlugin):
             for status in statuses:
                 if str(status.value) not in documented:
                     responses[status.value] = status.name
+
+    def shadow(self, path: str, operations: dict[str, Any]) -> None:
+        """A URL that fits a path with a parameter but is another path's own (`/plans/import` fits `/plans/{plan_id}`)
+        answers a method only the parameter's path takes with 405 and `Allow` (werkzeug routes the URL to its own
+        path): documented on that operation, whichever of the two paths is registered first."""
+        self.paths.setdefault(path, {}).update(operations)
+        for other in self.paths:
+            for templated, literal in ((path, other), (other, path)):
+                if shadows(literal, templated):
+                    for method, operation in self.paths[templated].items():
+                        if method not in self.paths[literal]:
+                            responses = operation.setdefault("responses", {})
+                            responses["405"] = self.spec.components.get_ref("response", "METHOD_NOT_ALLOWED")
+
+
+def shadows(literal: str, templated: str) -> bool:
+    """Whether path `literal` is one URL that path `templated` also fits: the same but where `templated` has a
+    parameter (`{...}`) and `literal` a fixed segment."""
+    ours, theirs = literal.split("/"), templated.split("/")
+    if literal == templated or len(ours) != len(theirs):
+        return False
+    return all(a == b or (b.startswith("{") and not a.startswith("{")) for a, b in zip(ours, theirs, strict=True))
 
 
 class AccordApi(Api):

@@ -236,6 +236,19 @@ def test_openapi_document_describes_every_endpoint(client: Any) -> None:
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
 
 
+def test_a_plan_id_that_names_the_import_is_405_as_documented(client: Any, coordinator: dict[str, str]) -> None:
+    """/plans/import fits /plans/{plan_id} but is the import's own URL, which takes POST alone."""
+    response = client.get("/api/v1/plans/import", headers=coordinator)
+    assert_problem(response, 405)
+    assert "POST" in response.headers["Allow"] and "GET" not in response.headers["Allow"]
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    assert "405" in paths["/api/v1/plans/{plan_id}"]["get"]["responses"]
+    documented = {
+        path for path, ops in paths.items() for m, op in ops.items() if m != "parameters" and "405" in op["responses"]
+    }
+    assert documented == {"/api/v1/plans/{plan_id}"}  # Nowhere else does a fixed path shadow a parameter.
+
+
 def test_health_and_readiness_are_open(client: Any) -> None:
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").json["status"] == "ready"
