@@ -19,10 +19,11 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import InterfaceError, OperationalError, ProgrammingError, StoredEvent
+from eventsourcing.persistence import InterfaceError, Notification, OperationalError, ProgrammingError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 from eventsourcing.utils import retry
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composable, Identifier
 
 from adapters.chain_format import ZERO, ChainEntry, chain_entries, stream_hashes
@@ -193,6 +194,14 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             "SELECT {columns} FROM {schema}.{chain} WHERE notification_id > %s AND notification_id <= %s "
             "ORDER BY notification_id LIMIT %s"
         ).format(columns=columns, **names)
+        # One share of the events (`select_share`): an originator's share is its UUID's last byte modulo the shares.
+        # A window of positions, not a LIMIT: where the window is the whole table, a LIMIT lets the planner choose
+        # to sort the whole table (seen: 200 ms a batch, against 3 ms by the index).
+        self.select_share_statement = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {schema}.{events}"
+            " WHERE notification_id >= %s AND notification_id <= %s"
+            " AND get_byte(uuid_send(originator_id), 15) %% %s = %s ORDER BY notification_id"
+        ).format(events=Identifier(self.events_table_name), **names)
         self.last_streams: dict[str, tuple[int, str]] = {}  # originator -> (version, stream_hash) this process wrote
         self.last_streams_lock = threading.Lock()
 
@@ -267,6 +276,18 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
                     del self.last_streams[next(iter(self.last_streams))]  # The least recently written goes.
                 self.last_streams[originator_id] = (event.originator_version, stream)
 
+    def select_share(self, start: int, stop: int, share: int, shares: int) -> list[Notification]:
+        """The notifications from `start` to `stop` (as the library's `select_notifications`) of the originators
+        in share `share` of `shares` (`share_of`) alone: a build in shares reads and decodes each event once."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(self.select_share_statement, (start, stop, shares, share), prepare=True)
+            return [
+                Notification(
+                    id=id_, originator_id=originator, originator_version=version, topic=topic, state=bytes(state)
+                )
+                for id_, originator, version, topic, state in curs.fetchall()
+            ]
+
     def select_chain(self, gt: int, stop: int, limit: int) -> list[ChainEntry]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.select_chain_statement, (gt, stop, limit))
@@ -277,6 +298,11 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             curs.execute(self.select_last_store_statement)
             row = curs.fetchone()
             return _entry(row) if row else None
+
+
+def share_of(originator_id: UUID, shares: int) -> int:
+    """Which of `shares` shares an originator's events fall in, as `select_share` reads them."""
+    return originator_id.bytes[15] % shares
 
 
 def _sqlite_id(originator_id: UUID | str) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 from redis import Redis
 
 from bench.common import ACCORD, fresh_schema, redis_url, settings, worker_env
-from bench.rebuild import child
+from bench.rebuild import timed
 from service.bootstrap import bootstrap
 from tests.plan_files import large_xlsx
 
@@ -30,7 +30,7 @@ def import_once(workbook: Path, with_redis: bool) -> dict[str, object]:
         env = {**worker_env(database_url, f"accord-bench-{uuid.uuid4().hex[:8]}"), "ACCORD_TOKEN": token}
         if not with_redis:
             env.pop("ACCORD_REDIS_URL")
-        seconds, rss = child([ACCORD, "import", str(workbook)], env, reports=False)
+        seconds, rss = timed([ACCORD, "import", str(workbook)], env)
         system = bootstrap(settings(database_url), in_process=False)
         events = system.app.recorder.max_notification_id() or 0
         system.close()

@@ -3,7 +3,8 @@
 On PostgreSQL, three stores filled quickly (each action's updates saved together):
 - 2,000 actions with 34 updates each (about 200,000 events): each projection is rebuilt three times by
   a child process (`python -m bench.rebuild NAME`, timing `Projections.rebuild` itself, so process
-  start-up is not counted; its peak RSS from `wait4`); just before each rebuild, the library's own
+  start-up is not counted; its peak memory is its own peak RSS plus each share's, where the view is built
+  in shares by several processes at once: projections/shares.py); just before each rebuild, the library's own
   read+decode of the same events (`select_notifications` + `mapper.to_domain_event`, batches of 5,000)
   is timed in this process, so each rebuild has a ratio measured under the same load. Then, three times,
   every projection is moved to a fresh empty generation and one `accord worker --burst` builds all four
@@ -19,6 +20,7 @@ import cProfile
 import json
 import os
 import pstats
+import resource
 import statistics
 import subprocess
 import sys
@@ -29,7 +31,7 @@ from typing import Any
 from redis import Redis
 
 from bench.common import ACCORD, bulk_updates, fresh_schema, plan_with_actions, redis_url, settings, spread, worker_env
-from projections.operations import collector_paused
+from projections.runner import Progress, collector_paused
 from service.bootstrap import bootstrap
 from service.settings import Settings
 
@@ -65,17 +67,19 @@ def run(events: int = 200_000, actions: int = 2_000, runs: int = 3) -> dict[str,
 
 
 def rebuilds(system: Any, name: str, env: dict[str, str], total: int, runs: int) -> dict[str, Any]:
-    rates, ratios, rss = [], [], []
+    rates, ratios, rss, shares = [], [], [], set()
     for _ in range(runs):
         library = read_decode_rate(system.app)
-        seconds, peak = child([sys.executable, "-m", "bench.rebuild", name], env)
-        rates.append(total / seconds)
-        ratios.append(total / seconds / library)
-        rss.append(peak)
+        built_in, peak, seconds = child([sys.executable, "-m", "bench.rebuild", name], env)[0].split()
+        rates.append(total / float(seconds))
+        ratios.append(total / float(seconds) / library)
+        rss.append(float(peak))
+        shares.add(int(built_in))
     return {
         "events_per_s": {"median": round(statistics.median(rates)), **spread(rates, 0)},
         "ratio_to_read_decode": {"median": round(statistics.median(ratios), 2), **spread(ratios, 2)},
-        "peak_rss_mb": round(max(rss)),
+        "peak_rss_mb": round(max(rss)),  # Of all the rebuild's processes together.
+        "processes": sorted(shares),  # How many processes built the view at once (1: the rebuild's own alone).
     }
 
 
@@ -84,7 +88,7 @@ def from_empty(system: Any, env: dict[str, str], total: int, runs: int) -> dict[
     for _ in range(runs):
         for name in system.projections.names:  # A fresh, empty generation of every projection.
             system.projections.registry.set(name, generation=system.projections.registry.get(name)["generation"] + 1)
-        took, peak = child([ACCORD, "worker", "--burst"], env, reports=False)
+        took, peak = timed([ACCORD, "worker", "--burst"], env)
         seconds.append(took)
         rss.append(peak)
         Redis.from_url(redis_url()).flushdb()
@@ -109,8 +113,9 @@ def read_decode_rate(app: Any) -> float:
         return count / (time.perf_counter() - start)
 
 
-def child(command: list[str], env: dict[str, str], *, reports: bool = True) -> tuple[float, float]:
-    """Run a command; return the seconds it reports (or its wall time) and its peak resident memory (MB)."""
+def child(command: list[str], env: dict[str, str]) -> tuple[str, float, float]:
+    """Run a command; return the last line it printed, its wall time (s) and its peak resident memory (MB: the
+    largest of it and its children, as `wait4` gives it)."""
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert process.stdout is not None
@@ -119,16 +124,24 @@ def child(command: list[str], env: dict[str, str], *, reports: bool = True) -> t
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status):
         raise RuntimeError(f"{' '.join(command)} failed")
-    return (float(output.decode().split()[-1]) if reports else elapsed), usage.ru_maxrss / 1024
+    lines = output.decode().strip().splitlines()
+    return (lines[-1] if lines else ""), elapsed, usage.ru_maxrss / 1024
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Run a command: its wall time (s) and peak resident memory (MB)."""
+    _, elapsed, peak = child(command, env)
+    return elapsed, peak
 
 
 def profile(actions: int = 300, updates: int = 50) -> dict[str, Any]:
     """Where a rebuild's time goes, per projection, under cProfile: shares of read (`select_notifications`),
     decode (`to_domain_event`), fold (the events' `mutate`: the aggregate's own event methods), SQL (psycopg
-    calls made by the view's batch, and its position and commit) and the rest (dispatch, rows, buffers)."""
+    calls made by the view's batch, and its position and commit) and the rest (dispatch, rows, buffers); each
+    rebuild in this one process (cProfile sees no other), where a real one may build in shares."""
     results: dict[str, Any] = {}
     with fresh_schema() as database_url:
-        system = bootstrap(settings(database_url), in_process=False)
+        system = bootstrap(settings(database_url, build_processes=1), in_process=False)
         bulk_updates(system.app, plan_with_actions(system.app, actions), updates)
         results["events"] = system.app.recorder.max_notification_id() or 0
         for name in system.projections.names:
@@ -170,11 +183,15 @@ def shares(stats: pstats.Stats) -> dict[str, float]:
 
 
 def rebuild_here(name: str) -> None:
-    """The child: rebuild one projection of the store the environment names; print the seconds it took."""
+    """The child: rebuild one projection of the store the environment names; print how many processes built it,
+    the peak memory of them all (MB: this process's own and each share's) and the seconds it took."""
     system = bootstrap(Settings.from_env(), in_process=False)
+    progress = Progress()
     start = time.perf_counter()
-    system.projections.rebuild(name)
-    print(time.perf_counter() - start)
+    system.projections.rebuild(name, progress)
+    seconds = time.perf_counter() - start
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux.
+    print(progress.shares, round(own + sum(progress.peak_mb)), seconds)
     system.close()
 
 

@@ -74,8 +74,10 @@ def verify(system: System, args: argparse.Namespace, names: list[str]) -> int:
 def rebuild(system: System, args: argparse.Namespace, names: list[str]) -> None:
     for name in names:
         bar = ProgressBar(name)
-        generation = system.projections.rebuild(name, Progress(report=bar))
-        bar.finish(f"swapped in generation {generation}")
+        progress = Progress(report=bar)
+        generation = system.projections.rebuild(name, progress)
+        built = f", built by {progress.shares} processes at once" if progress.shares > 1 else ""
+        bar.finish(f"swapped in generation {generation}{built}")
 
 
 def skip(system: System, args: argparse.Namespace, names: list[str]) -> int:

@@ -75,27 +75,27 @@ class ActionView(SqlView):
 
 
 class Actions:
-    """The actions a view has folded, by id, each as its version says."""
+    """The actions a view has folded, by the number of their id (`id_number`), each as its version says."""
 
     def __init__(self, load: Load | None) -> None:
         self.load = load
-        self.by_id: dict[Any, Action] = {}
+        self.by_id: dict[int, Action] = {}
 
     def raised(self, e: Action.Raised) -> Action:
         action = e.mutate(None)
         assert action is not None
-        self.by_id[e.originator_id] = action
+        self.by_id[id_number(e)] = action
         return action
 
     def get(self, e: Action.Event) -> Action:
         """The action as it stood just before event `e`: from memory, else from the event store."""
-        action = self.by_id.pop(e.originator_id, None)  # Put back last: the dict's order is least recent first.
+        action = self.by_id.pop(k := id_number(e), None)  # Put back last: the dict's order is least recent first.
         if action is not None:
-            self.by_id[e.originator_id] = action
+            self.by_id[k] = action
         if action is None or action.version != e.originator_version - 1:
             if self.load is None:
                 raise LookupError(f"action {e.originator_id} is not in memory and there is no store to load it from")
-            action = self.by_id[e.originator_id] = self.load(e.originator_id, e.originator_version - 1)
+            action = self.by_id[k] = self.load(e.originator_id, e.originator_version - 1)
         return action
 
     def step(self, e: Action.Event) -> Step:
@@ -109,13 +109,13 @@ class Actions:
         """Bring the actions held forward by events that another consumer applied; one that does not line up
         (it was loaded at another version meanwhile) is let go."""
         for e in events:
-            action = self.by_id.get(e.originator_id)
+            action = self.by_id.get(id_number(e))
             if action is None:
                 continue
             if action.version == e.originator_version - 1:
                 e.mutate(action)
             else:
-                del self.by_id[e.originator_id]
+                del self.by_id[id_number(e)]
 
     def trim(self) -> None:
         """Between batches: keep at most MAX_FACTS facts in memory, dropping the least recently used actions."""
@@ -123,6 +123,12 @@ class Actions:
 
     def forget(self) -> None:
         self.by_id.clear()
+
+
+def id_number(e: Any) -> int:
+    """The number of an event's aggregate id: how views key what they hold by aggregate. A UUID's hash and equality
+    are Python code, run at every lookup (each event decoded brings its own UUID object); an int's are not."""
+    return e.originator_id.int  # type: ignore[no-any-return]
 
 
 def trim(memory: dict[Any, Any], facts: Callable[[Any], int]) -> None:

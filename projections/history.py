@@ -111,6 +111,7 @@ class Batch:
 
 class HistoryView(ActionView):
     weight = 1.8
+    by_aggregate = True
     tables = {
         "items": "action_id, seq",
     }

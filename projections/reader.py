@@ -24,8 +24,11 @@ class Read(NamedTuple):
 class Reader:
     """One catch-up's reads: `read` a batch, `ahead` to start reading the next one in a thread."""
 
-    def __init__(self, app: Application[Any]) -> None:
+    def __init__(self, app: Application[Any], share: tuple[int, int] | None = None) -> None:
+        """With `share` (which, of how many), only the events of that share's aggregates, from `start` to `stop`
+        (projections/shares.py)."""
         self.app = app
+        self.share = share
         self.pool: ThreadPoolExecutor | None = None
         self.pending: tuple[tuple[int, int, int | None], Future[Read]] | None = None
 
@@ -43,7 +46,11 @@ class Reader:
         self.pending = ((start, limit, stop), self.pool.submit(self.fetch, start, limit, stop))
 
     def fetch(self, start: int, limit: int, stop: int | None) -> Read:
-        notifications = self.app.recorder.select_notifications(start=start, limit=limit, stop=stop)
+        notifications = (
+            self.app.recorder.select_notifications(start=start, limit=limit, stop=stop)
+            if self.share is None
+            else self.app.recorder.select_share(start, stop, *self.share)  # type: ignore[attr-defined]
+        )
         try:
             events: list[Any] | None = [self.app.mapper.to_domain_event(n) for n in notifications]
         except Exception:

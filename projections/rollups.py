@@ -18,7 +18,7 @@ from typing import Any
 from domain.action import Action
 from domain.plan import Plan
 from domain.timeline import RAGS, STATUSES, is_overdue
-from projections.actions import ActionView, IdTexts
+from projections.actions import ActionView, IdTexts, id_number
 
 PLAN, RECOMMENDATION, AGENCY = "plan", "recommendation", "agency"
 SCOPES = (PLAN, RECOMMENDATION, AGENCY)
@@ -35,7 +35,7 @@ class Batch:
     deltas: Counter[Key] = field(default_factory=Counter)
     ids: IdTexts = field(default_factory=IdTexts)
     # The actions the batch changes: where each was counted before the batch (None: raised in it).
-    touched: dict[Any, Where | None] = field(default_factory=dict)
+    touched: dict[int, Where | None] = field(default_factory=dict)  # By `id_number`.
 
     def move(self, old: list[Key], new: list[Key]) -> None:
         """One action leaves the `old` keys and joins the `new` (a key in both nets nothing)."""
@@ -112,13 +112,13 @@ class RollupsView(ActionView):
     @apply.register
     def _(self, e: Action.Raised, batch: Batch) -> None:
         self.actions.raised(e)
-        batch.touched[e.originator_id] = None
+        batch.touched[id_number(e)] = None
 
     @apply.register
     def _(self, e: Action.Event, batch: Batch) -> None:
         action = self.actions.get(e)
-        if e.originator_id not in batch.touched:
-            batch.touched[e.originator_id] = counted(action.state)
+        if (k := id_number(e)) not in batch.touched:
+            batch.touched[k] = counted(action.state)
         e.mutate(action)
 
     # Reading.

@@ -12,12 +12,13 @@ propagates, and the next nudge or timer tick tries again.
 from __future__ import annotations
 
 import bisect
+import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import ExitStack
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from eventsourcing.application import Application
@@ -40,14 +41,22 @@ class Progress:
     report: Callable[[int, int], None] = lambda done, total: None
     done: int = 0
     total: int = 0
+    shares: int = 1  # How many processes built it at once (projections/shares.py).
+    peak_mb: list[float] = field(default_factory=list)  # Each share's process's peak resident memory, if any.
 
 
 class Runner:
     def __init__(
-        self, app: Application[Any], env: Mapping[str, str], views: Mapping[str, type[SqlView]], batch_size: int = 500
+        self,
+        app: Application[Any],
+        env: Mapping[str, str],
+        views: Mapping[str, type[SqlView]],
+        batch_size: int = 500,
+        processes: int = 1,
     ) -> None:
         self.app = app
         self.batch_size = batch_size
+        self.processes = processes  # At most, to build a fresh generation in (projections/shares.py).
         self.views = Views(env, views, lambda aggregate_id, version: app.repository.get(aggregate_id, version=version))
         self.registry = self.views.registry
         self.locks = {name: threading.Lock() for name in views}
@@ -259,3 +268,21 @@ class Runner:
 def up_to(batch: int, position: int, stop: int | None) -> int:
     """How many events to read after `position`: a batch, but none past `stop`."""
     return batch if stop is None else min(batch, stop - position)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a long build (a rebuild, a worker starting from empty).
+
+    A build keeps what it folds (the actions a view holds) and the collector's passes over it took a fifth
+    of a rebuild's CPU, while the build makes next to no cyclic garbage (44 objects left after rebuilding
+    three views of 102,002 events): reference counting frees the rest as it goes. The collector runs again
+    afterwards, as it was.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -26,7 +26,7 @@ from adapters.sql import dumps, instant, loads, loads_all
 from domain.action import Action
 from domain.plan import Plan
 from domain.timeline import Fact, is_overdue, last_order
-from projections.actions import decode_state, encode_state, trim
+from projections.actions import decode_state, encode_state, id_number, trim
 from projections.areas import AREA, MOMENT
 from projections.segments import (
     FACT_COLUMNS,
@@ -70,15 +70,17 @@ class Batch(Changes):
     plans: list[tuple[Any, ...]] = field(default_factory=list)
     recommendations: list[tuple[Any, ...]] = field(default_factory=list)
     actions: list[tuple[Any, ...]] = field(default_factory=list)
-    facts: dict[tuple[UUID, str], Entry] = field(default_factory=dict)  # Facts changed, by (action, update).
-    touched: dict[UUID, Entry] = field(default_factory=dict)
+    # Actions by the number of their id (projections/actions.py `id_number`).
+    facts: dict[tuple[int, str], Entry] = field(default_factory=dict)  # Facts changed, by (action, update).
+    touched: dict[int, Entry] = field(default_factory=dict)
     # An update's events are revised once, after its last event in the batch: (action) -> (update, its action).
-    pending: dict[UUID, tuple[str, Entry]] = field(default_factory=dict)
+    pending: dict[int, tuple[str, Entry]] = field(default_factory=dict)
 
 
 class TemporalView(SqlView):
     advances = True
     weight = 2.6
+    by_aggregate = True
     shape = 2  # 2: segments carry their plan (and on PostgreSQL their rectangle, `AREA`).
     tables = {
         "plans": "id",
@@ -91,7 +93,7 @@ class TemporalView(SqlView):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.entries: dict[UUID, Entry] = {}
+        self.entries: dict[int, Entry] = {}  # The actions held, by the number of their id (`id_number`).
 
     def ddl(self) -> list[str]:
         postgres = self.db.dialect.postgres
@@ -138,11 +140,11 @@ class TemporalView(SqlView):
         try:
             for e in events:
                 if isinstance(e, Action.Event) and not isinstance(e, Action.Raised):
-                    entry = self.entries.get(e.originator_id)
+                    entry = self.entries.get(id_number(e))
                     if entry is None:
                         continue
                     if entry.action.version != e.originator_version - 1:
-                        del self.entries[e.originator_id]
+                        del self.entries[id_number(e)]
                         continue
                 self.handler(type(e))(e, batch)
             for action_id in list(batch.pending):
@@ -161,15 +163,15 @@ class TemporalView(SqlView):
     def begin(self, events: Sequence[Any], c: Any) -> Batch:
         # Between batches only; an action with no facts yet counts nothing (projections/actions.py `trim`).
         trim(self.entries, lambda entry: len(entry.action.facts) and len(entry.action.facts) + len(entry.rows))
-        first = {e.originator_id: e for e in reversed(events)}  # Each aggregate's first event in the batch.
+        first = {id_number(e): e for e in reversed(events)}  # Each aggregate's first event in the batch.
         # The actions it changes (those it raises are new) that this view does not hold as they stood just
         # before: another consumer (the other worker) may have applied their events since this one held them.
         wanted = {
-            action_id: e
-            for action_id, e in first.items()
+            k: e
+            for k, e in first.items()
             if isinstance(e, Action.Event)
             and not isinstance(e, Action.Raised)
-            and ((held := self.entries.get(action_id)) is None or held.action.version != e.originator_version - 1)
+            and ((held := self.entries.get(k)) is None or held.action.version != e.originator_version - 1)
         }
         self.fetch(wanted, c)
         return Batch()
@@ -205,13 +207,13 @@ class TemporalView(SqlView):
                 dumps(encode_state(action.initial)),
             )
         )
-        entry = self.entries[e.originator_id] = Entry(action, [], (date.min, 0))
-        batch.touched[e.originator_id] = entry
+        entry = self.entries[id_number(e)] = Entry(action, [], (date.min, 0))
+        batch.touched[id_number(e)] = entry
         revise(batch, entry, instant(e.timestamp), e.effective_date)
 
     @apply.register
     def _(self, e: Action.Event, batch: Batch) -> None:
-        action_id = e.originator_id
+        action_id = id_number(e)
         update_id = getattr(e, "update_id", None)
         retraction = isinstance(e, Action.UpdateRetracted)
         waiting = batch.pending.get(action_id)
@@ -240,17 +242,17 @@ class TemporalView(SqlView):
         else:
             batch.pending[action_id] = (update_id, entry)
 
-    def settle(self, batch: Batch, action_id: UUID) -> None:
+    def settle(self, batch: Batch, action_id: int) -> None:
         """Revise the timeline for the update whose events were waiting (all known at one instant)."""
         update_id, entry = batch.pending.pop(action_id)
         fact = entry.action.facts[update_id]
         assert isinstance(fact, KnownFact) and fact.recorded_at is not None
         revise(batch, entry, instant(fact.recorded_at), fact.effective_date, fact.order)
 
-    def fetch(self, first: dict[UUID, Any], c: Any) -> None:
+    def fetch(self, first: dict[int, Any], c: Any) -> None:
         """Read the actions the batch changes and this view does not hold (each with its first event in the
-        batch): a few queries for all of them."""
-        wanted = sorted(str(action_id) for action_id in first)
+        batch, by `id_number`): a few queries for all of them."""
+        wanted = sorted(str(e.originator_id) for e in first.values())
         if not wanted:
             return
         ids = {"ids": self.db.dialect.as_list(wanted)}
@@ -272,17 +274,18 @@ class TemporalView(SqlView):
         self.db.execute(c, "SELECT id, plan_id, recommendation_id, initial FROM {t.actions} WHERE id {in_ids}", ids)
         for row in c.fetchall():
             action_id = UUID(row["id"])
+            e = first[action_id.int]
             action = Action.from_facts(
                 id=action_id,
-                version=first[action_id].originator_version - 1,
-                timestamp=first[action_id].timestamp,
+                version=e.originator_version - 1,
+                timestamp=e.timestamp,
                 plan_id=UUID(row["plan_id"]),
                 recommendation_id=UUID(row["recommendation_id"]),
                 initial=decode_state(loads(row["initial"])),
                 facts=facts[row["id"]],
             )
             entry = Entry(action, rows[row["id"]], last_order(action.facts.values()), set(action.facts))
-            self.entries[action_id] = entry
+            self.entries[action_id.int] = entry
 
     def flush(self, batch: Batch, c: Any) -> None:
         for action_id in list(batch.pending):

@@ -60,6 +60,9 @@ class SqlView:
     indexes: ClassVar[tuple[str, ...]] = ()  # Names of its indexes (the rest of its allow-list).
     # Whether what it keeps in memory between batches is brought forward by events others applied (`advance`).
     advances: ClassVar[bool] = False
+    # Whether each row it writes and all it keeps in memory is one aggregate's own, folded from that aggregate's
+    # events alone: then a fresh generation can be built by several processes at once (projections/shares.py).
+    by_aggregate: ClassVar[bool] = False
     # What applying an event costs it, beside reading and decoding it, relative to current_status (from `bench
     # rebuild`): how a worker far behind shares the projections out between processes (workers/start.py).
     weight: ClassVar[float] = 1.0
@@ -147,8 +150,9 @@ class SqlView:
     def position(self, application_name: str) -> int:
         return self.tracking.max_tracking_id(application_name) or 0
 
-    def write(self, events: Sequence[Any], tracking: Tracking, expected: int) -> None:
-        """Apply a batch read at position `expected` and record the position reached, in one transaction."""
+    def write(self, events: Sequence[Any], tracking: Tracking, expected: int, *, built: int = 0) -> None:
+        """Apply a batch read at position `expected` and record the position reached, in one transaction; `built`:
+        events applied before it by a build in shares (`build`), counted with it."""
         try:
             with self.db.transaction(commit=True) as c:
                 # A read model is derived: after a crash it may lose its last batches, rows and position together
@@ -157,7 +161,7 @@ class SqlView:
                     c,
                     "UPDATE {t.progress} SET position = {to}, processed = processed + {n}, updated_at = {at}"
                     " WHERE position = {expected} RETURNING position" + self.db.dialect.commit_without_waiting,
-                    {"to": tracking.notification_id, "n": len(events), "at": now(), "expected": expected},
+                    {"to": tracking.notification_id, "n": len(events) + built, "at": now(), "expected": expected},
                 )
                 if c.fetchone() is None:
                     raise Superseded
@@ -175,6 +179,17 @@ class SqlView:
             self.forget()  # What it keeps in memory may be ahead of what was committed.
             raise
         self.at = tracking.notification_id
+
+    def write_share(self, events: Sequence[Any]) -> None:
+        """Apply a batch of one share of a generation being built in shares (projections/shares.py), in a
+        transaction of its own: its rows only, the position is recorded once every share is in."""
+        try:
+            with self.db.transaction(commit=True) as c:
+                self.db.execute(c, "SELECT 1" + self.db.dialect.commit_without_waiting)
+                self.apply_batch(events, c)
+        except BaseException:
+            self.forget()
+            raise
 
     def apply_batch(self, events: Sequence[Any], c: Any) -> None:
         """Each event changes the batch's buffers (`apply`); then each table is written once (`flush`)."""

@@ -14,6 +14,7 @@ import psycopg
 from adapters.ddl import ddl_lock
 from projections.operations import Projections
 from projections.registry import VIEWS
+from projections.shares import processes
 from projections.view import SqlView
 from service.app import Accord
 from service.settings import Settings, postgres_env
@@ -85,7 +86,9 @@ def bootstrap(
             clock=clock or (lambda: datetime.now(UTC)),
             token_seconds=settings.token_seconds,
         )
-    projections = Projections(app, settings.eventsourcing_env("views"), views)
+    projections = Projections(
+        app, settings.eventsourcing_env("views"), views, processes=settings.build_processes or processes()
+    )
     if settings.redis_url:
         from adapters.queue import nudge, projection_queue
 

@@ -28,6 +28,7 @@ class Settings:
     wait_seconds: float = 2.0
     stall_seconds: float = 120.0
     catch_up_seconds: float = 10.0
+    build_processes: int = 0  # Processes a rebuild or verify may build a view in at once; 0: one a core.
     rate_limit: str = "600/minute"  # Per bearer token (flask-limiter syntax; `off` for none).
     idempotency_hours: float = 24.0  # How long an Idempotency-Key's first response is kept for replay.
     token_seconds: float = 5.0  # How long a process trusts a token it checked: the bound on revocation's delay.
@@ -61,6 +62,7 @@ class Settings:
             wait_seconds=float(env.get("ACCORD_WAIT_SECONDS") or defaults.wait_seconds),
             stall_seconds=float(env.get("ACCORD_STALL_SECONDS") or defaults.stall_seconds),
             catch_up_seconds=float(env.get("ACCORD_CATCH_UP_SECONDS") or defaults.catch_up_seconds),
+            build_processes=int(env.get("ACCORD_BUILD_PROCESSES") or defaults.build_processes),
             cipher_key=env.get("ACCORD_CIPHER_KEY") or None,
             rate_limit=env.get("ACCORD_RATE_LIMIT") or defaults.rate_limit,
             idempotency_hours=float(env.get("ACCORD_IDEMPOTENCY_HOURS") or defaults.idempotency_hours),

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 
-from projections.operations import collector_paused
+from projections.runner import collector_paused
 from service.bootstrap import System
 from service.settings import Settings
 from workers import jobs

@@ -1,0 +1,141 @@
+"""Building a fresh generation in shares: several processes at once, each applying its share of the aggregates.
+
+A rebuild in one process is bound by one core of Python (docs/benchmarks.md). A view whose rows and memory are
+each one aggregate's own, folded from that aggregate's events alone (`SqlView.by_aggregate`), can be built by
+as many processes as the machine has cores: each reads from the event store only the events of the aggregates
+in its share (`select_share`: by the last byte of their id), applies them in order, as a catch-up would, and
+writes their rows in transactions of its own. Only on PostgreSQL (SQLite has one writer at a time).
+
+Exactly once, for the build as a whole: a generation being built is read by nobody; each share writes its
+batches' rows in transactions of their own (`SqlView.write_share`), and the generation's position is recorded
+only when every share has written all its rows up to the same end (`SqlView.write` with `built`); a share that
+fails fails the build, whose tables are dropped and built again in one process, which names the event it cannot
+apply (`Projections.build`). No event's content crosses between processes: only counts.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import resource
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from eventsourcing.application import Application
+
+from projections.reader import Reader
+from projections.runner import MAX_BATCH, Runner, collector_paused
+from projections.view import SqlView
+
+MIN_EVENTS = 20_000  # Fewer events than this a share: one process builds them sooner than several start.
+APPLIED, FINISHED, FAILED = "applied", "finished", "failed"  # What a share reports: (share, what, how many or why).
+
+
+class ShareFailed(Exception):
+    """A share of a build in shares could not be built (its error's type is the message: never an event's content)."""
+
+
+def processes() -> int:
+    """The cores this process may run on: how many shares a build is split into by default."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def build_in_shares(  # noqa: PLR0913
+    runner: Runner,
+    name: str,
+    generation: int | str,
+    *,
+    end: int,
+    shares: int,
+    report: Callable[[int], None],
+) -> list[float]:
+    """Build generation `generation` of projection `name` up to position `end` in `shares` processes; `report` is
+    called with the number of events each batch applied, in whatever share. Returns each share's peak resident
+    memory (MB); raises `ShareFailed` if any fails."""
+    # Each share's process is a fork of this one: it starts in milliseconds, where a fresh interpreter takes half a
+    # second of CPU to import what a share needs. It touches nothing of this process's but the arguments: it builds
+    # its own application, pools and view after the fork (psycopg pools are not fork-safe, nor are threads forked:
+    # a lock one of this process's threads held stays held there), and it ends with `os._exit` (multiprocessing's
+    # way), so nothing of this process's is closed or flushed by it.
+    context = multiprocessing.get_context("fork")
+    app = runner.app
+    reports = context.Queue()
+    children = [
+        context.Process(
+            target=build_share,
+            args=(type(app), dict(app.env), runner.views.env, name, runner.views.classes[name]),
+            kwargs={"generation": generation, "end": end, "share": (share, shares), "reports": reports},
+            name=f"accord-build-{name}-{share}",
+            daemon=True,
+        )
+        for share in range(shares)
+    ]
+    for child in children:
+        child.start()
+    peaks: list[float] = []
+    try:
+        running, quiet = set(range(shares)), False
+        while running:
+            try:
+                share, what, value = reports.get(timeout=1.0)
+            except queue.Empty:
+                # A share that ended well has said so (its last words may still be on their way: wait once more).
+                ended = [children[s].exitcode for s in running if children[s].exitcode is not None]
+                if any(ended) or (ended and quiet):
+                    raise ShareFailed("a share's process ended before it had finished") from None
+                quiet = bool(ended)
+                continue
+            if what == FINISHED:
+                running.discard(share)
+                peaks.append(value)
+            elif what == FAILED:
+                raise ShareFailed(f"share {share} of {shares}: {value}")
+            else:
+                report(value)
+    finally:
+        for child in children:
+            if child.is_alive() and child.exitcode is None:
+                child.terminate()
+            child.join()
+        reports.close()
+    return peaks
+
+
+def build_share(  # noqa: PLR0913
+    app_class: type[Application[Any]],
+    app_env: Mapping[str, str],
+    views_env: Mapping[str, str],
+    name: str,
+    view_class: type[SqlView],
+    *,
+    generation: int | str,
+    end: int,
+    share: tuple[int, int],
+    reports: Any,
+) -> None:
+    """In a share's own process: apply the share's events up to `end` to the generation, batch after batch."""
+    app = app_class({**app_env, "CREATE_TABLE": "no"})  # type: ignore[call-arg]
+    runner = Runner(app, views_env, {name: view_class})
+    try:
+        view = runner.views.construct(name, generation, reading=False)
+        window = MAX_BATCH * share[1]  # Positions a batch covers: about MAX_BATCH events of this share's.
+        start = 1
+        with collector_paused(), Reader(app, share) as reader:
+            while start <= end:
+                stop = min(end, start + window - 1)
+                _, events = reader.read(start, window, stop)
+                if stop < end:
+                    reader.ahead(stop + 1, window, min(end, stop + window))
+                if events is None:
+                    raise ValueError("an event could not be decoded")
+                if events:
+                    view.write_share(events)
+                    reports.put((share[0], APPLIED, len(events)))
+                start = stop + 1
+        reports.put((share[0], FINISHED, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))  # KB on Linux.
+    except Exception as error:  # The parent builds again in one process, which names the event.
+        reports.put((share[0], FAILED, type(error).__name__))  # Its type only: never an event's content.
+    finally:
+        runner.close()
+        app.close()
