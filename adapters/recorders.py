@@ -279,7 +279,8 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
     def select_share(self, start: int, stop: int, share: int, shares: int) -> list[Notification]:
         """The notifications from `start` to `stop` (as the library's `select_notifications`) of the originators
         in share `share` of `shares` (`share_of`) alone: a build in shares reads and decodes each event once."""
-        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+        # Binary results: a payload comes as its bytes, not as hex text the server encodes and this process decodes.
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row, binary=True) as curs:
             curs.execute(self.select_share_statement, (start, stop, shares, share), prepare=True)
             return [
                 Notification(

@@ -3,8 +3,9 @@
 On PostgreSQL, three stores filled quickly (each action's updates saved together):
 - 2,000 actions with 34 updates each (about 200,000 events): each projection is rebuilt three times by
   a child process (`python -m bench.rebuild NAME`, timing `Projections.rebuild` itself, so process
-  start-up is not counted; its peak memory is its own peak RSS plus each share's, where the view is built
-  in shares by several processes at once: projections/shares.py); just before each rebuild, the library's own
+  start-up is not counted; its peak memory is its own peak RSS plus, where the view is built in shares by
+  several processes at once (projections/shares.py), each share's peak proportional set size, so that the
+  pages a share shares with the process it was forked from count once); just before each rebuild, the library's own
   read+decode of the same events (`select_notifications` + `mapper.to_domain_event`, batches of 5,000)
   is timed in this process, so each rebuild has a ratio measured under the same load. Then, three times,
   every projection is moved to a fresh empty generation and one `accord worker --burst` builds all four
@@ -184,7 +185,8 @@ def shares(stats: pstats.Stats) -> dict[str, float]:
 
 def rebuild_here(name: str) -> None:
     """The child: rebuild one projection of the store the environment names; print how many processes built it,
-    the peak memory of them all (MB: this process's own and each share's) and the seconds it took."""
+    the peak memory of them all (MB: this process's own peak RSS and each share's peak PSS) and the seconds it
+    took."""
     system = bootstrap(Settings.from_env(), in_process=False)
     progress = Progress()
     start = time.perf_counter()

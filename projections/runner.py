@@ -42,7 +42,7 @@ class Progress:
     done: int = 0
     total: int = 0
     shares: int = 1  # How many processes built it at once (projections/shares.py).
-    peak_mb: list[float] = field(default_factory=list)  # Each share's process's peak resident memory, if any.
+    peak_mb: list[float] = field(default_factory=list)  # Each share's process's peak memory (shares.memory_mb).
 
 
 class Runner:

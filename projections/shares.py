@@ -51,8 +51,8 @@ def build_in_shares(  # noqa: PLR0913
     report: Callable[[int], None],
 ) -> list[float]:
     """Build generation `generation` of projection `name` up to position `end` in `shares` processes; `report` is
-    called with the number of events each batch applied, in whatever share. Returns each share's peak resident
-    memory (MB); raises `ShareFailed` if any fails."""
+    called with the number of events each batch applied, in whatever share. Returns each share's peak memory (MB,
+    `memory_mb` after each batch); raises `ShareFailed` if any fails."""
     # Each share's process is a fork of this one: it starts in milliseconds, where a fresh interpreter takes half a
     # second of CPU to import what a share needs. It touches nothing of this process's but the arguments: it builds
     # its own application, pools and view after the fork (psycopg pools are not fork-safe, nor are threads forked:
@@ -119,6 +119,7 @@ def build_share(  # noqa: PLR0913
     runner = Runner(app, views_env, {name: view_class})
     try:
         view = runner.views.construct(name, generation, reading=False)
+        peak = memory_mb()
         window = MAX_BATCH * share[1]  # Positions a batch covers: about MAX_BATCH events of this share's.
         start = 1
         with collector_paused(), Reader(app, share) as reader:
@@ -132,10 +133,21 @@ def build_share(  # noqa: PLR0913
                 if events:
                     view.write_share(events)
                     reports.put((share[0], APPLIED, len(events)))
+                    peak = max(peak, memory_mb())
                 start = stop + 1
-        reports.put((share[0], FINISHED, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))  # KB on Linux.
+        reports.put((share[0], FINISHED, peak))
     except Exception as error:  # The parent builds again in one process, which names the event.
         reports.put((share[0], FAILED, type(error).__name__))  # Its type only: never an event's content.
     finally:
         runner.close()
         app.close()
+
+
+def memory_mb() -> float:
+    """This process's memory (MB): its proportional set size where Linux tells it (the pages it shares with the
+    process it was forked from counted in proportion, not once in each), else its peak resident set."""
+    try:
+        with open("/proc/self/smaps_rollup") as rollup:
+            return next(int(line.split()[1]) for line in rollup if line.startswith("Pss:")) / 1024
+    except (OSError, StopIteration, ValueError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # In KB (Linux).
