@@ -194,14 +194,19 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             "SELECT {columns} FROM {schema}.{chain} WHERE notification_id > %s AND notification_id <= %s "
             "ORDER BY notification_id LIMIT %s"
         ).format(columns=columns, **names)
-        # One share of the events (`select_share`): an originator's share is its UUID's last byte modulo the shares.
+        # A build in shares (projections/shares.py) splits the originators by bucket, the last byte of their id:
+        # how many events each bucket holds up to a position, and the events of some buckets between two positions.
         # A window of positions, not a LIMIT: where the window is the whole table, a LIMIT lets the planner choose
         # to sort the whole table (seen: 200 ms a batch, against 3 ms by the index).
+        bucket = SQL("get_byte(uuid_send(originator_id), 15)")
+        self.select_bucket_sizes_statement = SQL(
+            "SELECT {bucket} AS bucket, count(*) AS events FROM {schema}.{events} WHERE notification_id <= %s"
+            " GROUP BY 1"
+        ).format(bucket=bucket, events=Identifier(self.events_table_name), **names)
         self.select_share_statement = SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state FROM {schema}.{events}"
-            " WHERE notification_id >= %s AND notification_id <= %s"
-            " AND get_byte(uuid_send(originator_id), 15) %% %s = %s ORDER BY notification_id"
-        ).format(events=Identifier(self.events_table_name), **names)
+            " WHERE notification_id >= %s AND notification_id <= %s AND {bucket} = ANY(%s) ORDER BY notification_id"
+        ).format(bucket=bucket, events=Identifier(self.events_table_name), **names)
         self.last_streams: dict[str, tuple[int, str]] = {}  # originator -> (version, stream_hash) this process wrote
         self.last_streams_lock = threading.Lock()
 
@@ -276,12 +281,18 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
                     del self.last_streams[next(iter(self.last_streams))]  # The least recently written goes.
                 self.last_streams[originator_id] = (event.originator_version, stream)
 
-    def select_share(self, start: int, stop: int, share: int, shares: int) -> list[Notification]:
+    def bucket_sizes(self, stop: int) -> dict[int, int]:
+        """How many events up to position `stop` each bucket holds (`bucket_of`), for the buckets that hold any."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_bucket_sizes_statement, (stop,))
+            return {row["bucket"]: row["events"] for row in curs.fetchall()}
+
+    def select_share(self, start: int, stop: int, buckets: Sequence[int]) -> list[Notification]:
         """The notifications from `start` to `stop` (as the library's `select_notifications`) of the originators
-        in share `share` of `shares` (`share_of`) alone: a build in shares reads and decodes each event once."""
+        in `buckets` alone (`bucket_of`): a build in shares reads and decodes each event once."""
         # Binary results: a payload comes as its bytes, not as hex text the server encodes and this process decodes.
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row, binary=True) as curs:
-            curs.execute(self.select_share_statement, (start, stop, shares, share), prepare=True)
+            curs.execute(self.select_share_statement, (start, stop, list(buckets)), prepare=True)
             return [
                 Notification(
                     id=id_, originator_id=originator, originator_version=version, topic=topic, state=bytes(state)
@@ -301,9 +312,9 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             return _entry(row) if row else None
 
 
-def share_of(originator_id: UUID, shares: int) -> int:
-    """Which of `shares` shares an originator's events fall in, as `select_share` reads them."""
-    return originator_id.bytes[15] % shares
+def bucket_of(originator_id: UUID) -> int:
+    """An originator's bucket, as `bucket_sizes` and `select_share` take it: the last byte of its id."""
+    return originator_id.bytes[15]
 
 
 def _sqlite_id(originator_id: UUID | str) -> str:

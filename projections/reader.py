@@ -24,9 +24,9 @@ class Read(NamedTuple):
 class Reader:
     """One catch-up's reads: `read` a batch, `ahead` to start reading the next one in a thread."""
 
-    def __init__(self, app: Application[Any], share: tuple[int, int] | None = None) -> None:
-        """With `share` (which, of how many), only the events of that share's aggregates, from `start` to `stop`
-        (projections/shares.py)."""
+    def __init__(self, app: Application[Any], share: Sequence[int] | None = None) -> None:
+        """With `share` (buckets: the last bytes of aggregate ids), only the events of those buckets' aggregates,
+        from `start` to `stop` (projections/shares.py)."""
         self.app = app
         self.share = share
         self.pool: ThreadPoolExecutor | None = None
@@ -49,7 +49,7 @@ class Reader:
         notifications = (
             self.app.recorder.select_notifications(start=start, limit=limit, stop=stop)
             if self.share is None
-            else self.app.recorder.select_share(start, stop, *self.share)  # type: ignore[attr-defined]
+            else self.app.recorder.select_share(start, stop, self.share)  # type: ignore[attr-defined]
         )
         try:
             events: list[Any] | None = [self.app.mapper.to_domain_event(n) for n in notifications]

@@ -3,8 +3,9 @@
 A rebuild in one process is bound by one core of Python (docs/benchmarks.md). A view whose rows and memory are
 each one aggregate's own, folded from that aggregate's events alone (`SqlView.by_aggregate`), can be built by
 as many processes as the machine has cores: each reads from the event store only the events of the aggregates
-in its share (`select_share`: by the last byte of their id), applies them in order, as a catch-up would, and
-writes their rows in transactions of its own. Only on PostgreSQL (SQLite has one writer at a time).
+in its share (`select_share`: the buckets, last bytes of their ids, that `plan` gives it), applies them in
+order, as a catch-up would, and writes their rows in transactions of its own. Only on PostgreSQL (SQLite has
+one writer at a time).
 
 Exactly once, for the build as a whole: a generation being built is read by nobody; each share writes its
 batches' rows in transactions of their own (`SqlView.write_share`), and the generation's position is recorded
@@ -50,9 +51,10 @@ def build_in_shares(  # noqa: PLR0913
     shares: int,
     report: Callable[[int], None],
 ) -> list[float]:
-    """Build generation `generation` of projection `name` up to position `end` in `shares` processes; `report` is
-    called with the number of events each batch applied, in whatever share. Returns each share's peak memory (MB,
-    `memory_mb` after each batch); raises `ShareFailed` if any fails."""
+    """Build generation `generation` of projection `name` up to position `end` in at most `shares` processes, each
+    with about as many events (`plan`); `report` is called with the number of events each batch applied, in
+    whatever share. Returns each share's peak memory (MB, `memory_mb` after each batch): as many as there were
+    shares. Raises `ShareFailed` if any fails."""
     # Each share's process is a fork of this one: it starts in milliseconds, where a fresh interpreter takes half a
     # second of CPU to import what a share needs. It touches nothing of this process's but the arguments: it builds
     # its own application, pools and view after the fork (psycopg pools are not fork-safe, nor are threads forked:
@@ -60,17 +62,27 @@ def build_in_shares(  # noqa: PLR0913
     # way), so nothing of this process's is closed or flushed by it.
     context = multiprocessing.get_context("fork")
     app = runner.app
+    sizes = app.recorder.bucket_sizes(end)  # type: ignore[attr-defined]
+    planned = plan(sizes, shares)
     reports = context.Queue()
     children = [
         context.Process(
             target=build_share,
             args=(type(app), dict(app.env), runner.views.env, name, runner.views.classes[name]),
-            kwargs={"generation": generation, "end": end, "share": (share, shares), "reports": reports},
+            kwargs={
+                "generation": generation,
+                "end": end,
+                "share": (share, buckets),
+                # Positions a batch covers: about MAX_BATCH events of this share's.
+                "window": max(MAX_BATCH, MAX_BATCH * end // max(1, sum(sizes[b] for b in buckets))),
+                "reports": reports,
+            },
             name=f"accord-build-{name}-{share}",
             daemon=True,
         )
-        for share in range(shares)
+        for share, buckets in enumerate(planned)
     ]
+    shares = len(children)
     for child in children:
         child.start()
     peaks: list[float] = []
@@ -102,6 +114,20 @@ def build_in_shares(  # noqa: PLR0913
     return peaks
 
 
+def plan(sizes: Mapping[int, int], shares: int) -> list[list[int]]:
+    """The buckets (`bucket_of`: ids' last bytes) of each of at most `shares` shares, from how many events each
+    bucket holds, so that the shares hold about as many events each: each bucket, the largest first, goes to the
+    share with the fewest yet. A plan of 60 long-lived actions splits 30 and 30 where the bytes alone split them
+    as they fall (25 and 35, say: the build waits for the larger)."""
+    planned: list[list[int]] = [[] for _ in range(shares)]
+    events = [0] * shares
+    for bucket, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0])):
+        least = events.index(min(events))
+        planned[least].append(bucket)
+        events[least] += size
+    return [sorted(buckets) for buckets in planned if buckets]
+
+
 def build_share(  # noqa: PLR0913
     app_class: type[Application[Any]],
     app_env: Mapping[str, str],
@@ -111,18 +137,19 @@ def build_share(  # noqa: PLR0913
     *,
     generation: int | str,
     end: int,
-    share: tuple[int, int],
+    share: tuple[int, list[int]],
+    window: int,
     reports: Any,
 ) -> None:
-    """In a share's own process: apply the share's events up to `end` to the generation, batch after batch."""
+    """In a share's own process: apply the events of the share's buckets up to `end` to the generation, batch after
+    batch, each batch `window` positions of the store."""
     app = app_class({**app_env, "CREATE_TABLE": "no"})  # type: ignore[call-arg]
     runner = Runner(app, views_env, {name: view_class})
     try:
         view = runner.views.construct(name, generation, reading=False)
         peak = memory_mb()
-        window = MAX_BATCH * share[1]  # Positions a batch covers: about MAX_BATCH events of this share's.
         start = 1
-        with collector_paused(), Reader(app, share) as reader:
+        with collector_paused(), Reader(app, share[1]) as reader:
             while start <= end:
                 stop = min(end, start + window - 1)
                 _, events = reader.read(start, window, stop)

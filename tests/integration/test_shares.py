@@ -4,6 +4,7 @@ process builds, each event read by one share alone, and a share that fails leave
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from uuid import uuid4
@@ -11,12 +12,13 @@ from uuid import uuid4
 import pytest
 from eventsourcing.persistence import StoredEvent
 
-from adapters.recorders import ChainedPostgresApplicationRecorder, share_of
+from adapters.recorders import ChainedPostgresApplicationRecorder, bucket_of
 from domain.principals import Principal
 from projections import operations
 from projections.operations import Projections
 from projections.registry import VIEWS
 from projections.runner import Progress
+from projections.shares import plan
 from projections.view import Place, SqlView
 from service.bootstrap import System, bootstrap
 from service.settings import Settings
@@ -86,11 +88,21 @@ def test_the_shares_of_the_events_are_all_of_them_each_once_by_originator(quiet_
         [StoredEvent(o, v, "tests.integration:Example", b"{}") for v in (1, 2, 3) for o in originators]
     )
     whole = recorder.select_notifications(start=1, limit=100)
+    sizes = recorder.bucket_sizes(33)
+    assert sizes == Counter(bucket_of(n.originator_id) for n in whole if n.id <= 33)
     for shares in (2, 3):
-        found = [recorder.select_share(4, 33, share, shares) for share in range(shares)]
+        planned = plan(sizes, shares)
+        found = [recorder.select_share(4, 33, buckets) for buckets in planned]
         assert sorted(n.id for part in found for n in part) == list(range(4, 34))  # All of [4, 33], each once.
-        for share, part in enumerate(found):
-            assert part == [n for n in whole if 4 <= n.id <= 33 and share_of(n.originator_id, shares) == share]
+        for buckets, part in zip(planned, found, strict=True):
+            assert part == [n for n in whole if 4 <= n.id <= 33 and bucket_of(n.originator_id) in buckets]
+
+
+def test_a_plan_gives_each_share_about_as_many_events() -> None:
+    assert plan({7: 90, 1: 50, 2: 40, 3: 30, 4: 20, 5: 10}, 2) == [[3, 7], [1, 2, 4, 5]]  # 120 and 120.
+    assert plan({b: 800 for b in range(60)}, 2) == [list(range(0, 60, 2)), list(range(1, 60, 2))]  # 30 and 30.
+    assert plan({9: 5}, 3) == [[9]]  # One bucket, one share: no process for nothing.
+    assert plan({}, 2) == []
 
 
 @pytest.mark.parametrize("database_url", POSTGRES, indirect=True)
