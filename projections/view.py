@@ -99,7 +99,8 @@ class SqlView:
     def reading_ddl(self) -> list[str]:
         """The indexes only readers use (its writes never do): a generation built where nobody reads it yet (a
         rebuild, a verify) is created without them, and a rebuild builds them in one pass once it has caught up
-        (`index`), where each row written would otherwise update them one by one."""
+        (`index`), where each row written would otherwise update them one by one; unless it is built in shares
+        (projections/shares.py), whose processes keep them up as they write, each on a core of its own."""
         return []
 
     def create(self, reading: bool = True) -> None:
