@@ -127,7 +127,6 @@ class Projections(Runner):
                 fresh, progress.done = self.views.construct(name, generation, reading=False), 0
             else:
                 fresh.write([], Tracking(self.app.name, end), expected=0, built=progress.done)
-                progress.shares = len(progress.peak_mb)
         with collector_paused():
             self.catch_up(name, view=fresh, stop=stop, progress=progress, batch_size=REBUILD_BATCH)
         return fresh

@@ -41,8 +41,12 @@ class Progress:
     report: Callable[[int, int], None] = lambda done, total: None
     done: int = 0
     total: int = 0
-    shares: int = 1  # How many processes built it at once (projections/shares.py).
     peak_mb: list[float] = field(default_factory=list)  # Each share's process's peak memory (shares.memory_mb).
+
+    @property
+    def shares(self) -> int:
+        """How many processes built it at once (projections/shares.py)."""
+        return len(self.peak_mb) or 1
 
 
 class Runner:

@@ -21,7 +21,7 @@ import os
 import queue
 import resource
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from eventsourcing.application import Application
 
@@ -29,6 +29,7 @@ from projections.reader import Reader
 from projections.runner import MAX_BATCH, Runner, collector_paused
 from projections.view import SqlView
 
+K = TypeVar("K")
 MIN_EVENTS = 20_000  # Fewer events than this a share: one process builds them sooner than several start.
 APPLIED, FINISHED, FAILED = "applied", "finished", "failed"  # What a share reports: (share, what, how many or why).
 
@@ -37,9 +38,22 @@ class ShareFailed(Exception):
     """A share of a build in shares could not be built (its error's type is the message: never an event's content)."""
 
 
-def processes() -> int:
-    """The cores this process may run on: how many shares a build is split into by default."""
+def usable_cpus() -> int:
+    """The CPUs this process may run on (Linux), else the machine's: how many shares a build is split into by
+    default (and how many processes a worker far behind shares its first catch-up out to, workers/start.py)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def balanced(weights: Mapping[K, float], groups: int) -> list[list[K]]:
+    """The keys in at most `groups` groups of about equal weight: each key, the heaviest first (ties in the order
+    given), to the lightest group yet; no group empty."""
+    planned: list[list[K]] = [[] for _ in range(groups)]
+    totals = [0.0] * groups
+    for key in sorted(weights, key=lambda k: -weights[k]):
+        lightest = totals.index(min(totals))
+        planned[lightest].append(key)
+        totals[lightest] += weights[key]
+    return [group for group in planned if group]
 
 
 def build_in_shares(  # noqa: PLR0913
@@ -116,16 +130,10 @@ def build_in_shares(  # noqa: PLR0913
 
 def plan(sizes: Mapping[int, int], shares: int) -> list[list[int]]:
     """The buckets (`bucket_of`: ids' last bytes) of each of at most `shares` shares, from how many events each
-    bucket holds, so that the shares hold about as many events each: each bucket, the largest first, goes to the
-    share with the fewest yet. A plan of 60 long-lived actions splits 30 and 30 where the bytes alone split them
-    as they fall (25 and 35, say: the build waits for the larger)."""
-    planned: list[list[int]] = [[] for _ in range(shares)]
-    events = [0] * shares
-    for bucket, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0])):
-        least = events.index(min(events))
-        planned[least].append(bucket)
-        events[least] += size
-    return [sorted(buckets) for buckets in planned if buckets]
+    bucket holds, so that the shares hold about as many events each (`balanced`). A plan of 60 long-lived actions
+    splits 30 and 30 where the bytes alone split them as they fall (25 and 35, say: the build waits for the
+    larger)."""
+    return [sorted(buckets) for buckets in balanced(dict(sorted(sizes.items())), shares)]
 
 
 def build_share(  # noqa: PLR0913

@@ -14,7 +14,7 @@ import psycopg
 from adapters.ddl import ddl_lock
 from projections.operations import Projections
 from projections.registry import VIEWS
-from projections.shares import processes
+from projections.shares import usable_cpus
 from projections.view import SqlView
 from service.app import Accord
 from service.settings import Settings, postgres_env
@@ -87,7 +87,7 @@ def bootstrap(
             token_seconds=settings.token_seconds,
         )
     projections = Projections(
-        app, settings.eventsourcing_env("views"), views, processes=settings.build_processes or processes()
+        app, settings.eventsourcing_env("views"), views, processes=settings.build_processes or usable_cpus()
     )
     if settings.redis_url:
         from adapters.queue import nudge, projection_queue

@@ -6,12 +6,12 @@ is a helper (its settings from the environment, as the worker's)."""
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import sys
 from collections.abc import Mapping
 
 from projections.runner import collector_paused
+from projections.shares import balanced, usable_cpus
 from service.bootstrap import System
 from service.settings import Settings
 from workers import jobs
@@ -38,18 +38,9 @@ def catch_up_on_start(system: System, env: Mapping[str, str], cpus: int | None =
                 log.warning("a helper catching up on start ended with status %s", helper.returncode)
 
 
-def usable_cpus() -> int:
-    """The CPUs this process may run on (Linux), else the machine's."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def shares(system: System, processes: int) -> list[list[str]]:
     """The projections in `processes` groups of about equal weight (the heaviest first, each to the lightest group)."""
-    weights = {name: type(system.projections.view(name)).weight for name in system.projections.names}
-    groups: list[list[str]] = [[] for _ in range(min(processes, len(weights)))]
-    for name in sorted(weights, key=weights.__getitem__, reverse=True):
-        min(groups, key=lambda group: sum(weights[n] for n in group)).append(name)
-    return groups
+    return balanced({name: type(system.projections.view(name)).weight for name in system.projections.names}, processes)
 
 
 def main(names: list[str]) -> None:
