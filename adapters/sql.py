@@ -96,7 +96,12 @@ class Dialect:
         for column in columns:
             identifier(column)
         if self.postgres:
-            arrays = ", ".join(f"%({column})s::{kind}[]" for column, kind in columns.items())
+            # Arrays of other types than text go through text: a type's own array syntax may separate its elements
+            # otherwise (a box's by ';').
+            arrays = ", ".join(
+                f"%({column})s::{kind}[]" if kind == "text" else f"%({column})s::text[]::{kind}[]"
+                for column, kind in columns.items()
+            )
             c.execute(
                 f"UPDATE {table} AS t SET {', '.join(f'{column} = v.{column}' for column in values)}"
                 f" FROM unnest({arrays}) AS v({', '.join(columns)})"

@@ -27,7 +27,7 @@ from domain.action import Action
 from domain.plan import Plan
 from domain.timeline import Fact, is_overdue, last_order
 from projections.actions import decode_state, encode_state, id_number, trim
-from projections.areas import AREA, MOMENT
+from projections.areas import MOMENT, area
 from projections.segments import (
     FACT_COLUMNS,
     OPEN,
@@ -81,7 +81,9 @@ class TemporalView(SqlView):
     advances = True
     weight = 2.6
     by_aggregate = True
-    shape = 2  # 2: segments carry their plan (and on PostgreSQL their rectangle, `AREA`).
+    # 2: segments carry their plan (and on PostgreSQL their rectangle, `AREA`); 3: the rectangle computed as a
+    # segment is written (`area`), no longer in a generated column, and facts keyed by bytes.
+    shape = 3
     tables = {
         "plans": "id",
         "recommendations": "id",
@@ -111,12 +113,13 @@ class TemporalView(SqlView):
             " plan_id {bytewise_text} NOT NULL, known_from {bytewise_text} NOT NULL,"
             " valid_from {bytewise_text} NOT NULL, known_to {bytewise_text} NOT NULL,"
             " valid_to {bytewise_text} NOT NULL, state TEXT NOT NULL,"
-            + (f" area box GENERATED ALWAYS AS ({AREA}) STORED," if postgres else "")
+            + (" area box NOT NULL," if postgres else "")
             + " PRIMARY KEY (action_id, known_from, valid_from))",
-            "CREATE TABLE IF NOT EXISTS {t.facts} (action_id TEXT NOT NULL, update_id TEXT NOT NULL,"
-            " plan_id TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER NOT NULL, effective_date TEXT NOT NULL,"
-            " agency TEXT NOT NULL, vals TEXT NOT NULL, recorded_at TEXT NOT NULL, retracted INTEGER NOT NULL,"
-            " retracted_at TEXT, PRIMARY KEY (action_id, update_id))",
+            "CREATE TABLE IF NOT EXISTS {t.facts} (action_id {bytewise_text} NOT NULL,"
+            " update_id {bytewise_text} NOT NULL, plan_id {bytewise_text} NOT NULL, kind TEXT NOT NULL,"
+            " seq INTEGER NOT NULL, effective_date TEXT NOT NULL, agency TEXT NOT NULL, vals TEXT NOT NULL,"
+            " recorded_at TEXT NOT NULL, retracted INTEGER NOT NULL, retracted_at TEXT,"
+            " PRIMARY KEY (action_id, update_id))",
         ]
 
     def reading_ddl(self) -> list[str]:
@@ -313,25 +316,27 @@ class TemporalView(SqlView):
             " AND valid_from = {valid_from}",
             batch.gone,
         )
+        postgres = db.dialect.postgres
         db.dialect.update_many(
             c,
             db.tables.segments,
             {"action_id": "text", "known_from": "text", "valid_from": "text"},
-            {"known_to": "text"},
+            {"known_to": "text", "area": "box"} if postgres else {"known_to": "text"},
             [
                 {"action_id": ids[0], "known_from": r.known_from, "valid_from": r.valid_from, "known_to": r.known_to}
+                | ({"area": area(ids[1], r.known_from, r.valid_from, r.known_to, r.valid_to)} if postgres else {})
                 for ids, r in batch.closed
                 if r.stored
             ],
         )
         fresh = [(ids, r) for ids, r in batch.closed if not r.stored]
         fresh += [(entry.ids, r) for entry in batch.touched.values() for r in entry.rows if not r.stored]
-        insert(
-            c,
-            db.tables.segments,
-            SEGMENT_COLUMNS,
-            [(*ids, r.known_from, r.valid_from, r.known_to, r.valid_to, r.state) for ids, r in fresh],
-        )
+        rows: list[tuple[str, ...]] = [
+            (*ids, r.known_from, r.valid_from, r.known_to, r.valid_to, r.state) for ids, r in fresh
+        ]
+        if postgres:  # Each row's rectangle (projections/areas.py), from its plan and its four bounds.
+            rows = [(*row, area(*row[1:6])) for row in rows]
+        insert(c, db.tables.segments, (*SEGMENT_COLUMNS, "area") if postgres else SEGMENT_COLUMNS, rows)
         for _, r in fresh:
             r.stored = True
         new, changed = [], []
