@@ -11,7 +11,9 @@ On PostgreSQL, three stores filled quickly (each action's updates saved together
   every projection is moved to a fresh empty generation and one `accord worker --burst` builds all four
   from nothing (wall time and peak RSS).
 - 1,600 actions with 10 updates (30 events each) and 60 actions with 267 updates (800 events each), about
-  48,000 events each: each projection rebuilt three times, for the rate per event by history length.
+  48,000 events each: each projection rebuilt three times on each, for the rate per event by history length, the
+  two stores in turn (30, 800, 30, 800...), so that a machine slowing down or speeding up from one minute to the
+  next weighs on both alike.
 Every figure is the median of three runs, with the range.
 """
 
@@ -27,6 +29,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import ExitStack
 from typing import Any
 
 from redis import Redis
@@ -50,38 +53,46 @@ def run(events: int = 200_000, actions: int = 2_000, runs: int = 3) -> dict[str,
         results["load_seconds"] = round(time.perf_counter() - start, 1)
         env = worker_env(database_url, f"accord-bench-{uuid.uuid4().hex[:8]}")
         for name in system.projections.names:
-            results[f"rebuild {name}"] = rebuilds(system, name, env, total, runs)
+            results[f"rebuild {name}"] = rebuilds([(system, env, total)], name, runs)[0]
         results["worker from empty"] = from_empty(system, env, total, runs)
         system.close()
-    for per_action, count in ((30, 1_600), (800, 60)):
-        with fresh_schema() as database_url:
+    with ExitStack() as stack:
+        stores = {}
+        for per_action, count in ((30, 1_600), (800, 60)):
+            database_url = stack.enter_context(fresh_schema())
             system = bootstrap(settings(database_url), in_process=False)
+            stack.callback(system.close)
             bulk_updates(system.app, plan_with_actions(system.app, count), per_action // 3)
             total = system.app.recorder.max_notification_id() or 0
-            env = worker_env(database_url, "unused")
-            for name in system.projections.names:
-                figures = rebuilds(system, name, env, total, runs)
-                results[f"{per_action} events/action: rebuild {name}"] = {"events": total, **figures}
-            system.close()
+            stores[per_action] = (system, worker_env(database_url, "unused"), total)
+        for name in system.projections.names:
+            for per_action, figures in zip(stores, rebuilds(list(stores.values()), name, runs), strict=True):
+                results[f"{per_action} events/action: rebuild {name}"] = {"events": stores[per_action][2], **figures}
     print(json.dumps(results, indent=1), file=sys.stderr)
     return results
 
 
-def rebuilds(system: Any, name: str, env: dict[str, str], total: int, runs: int) -> dict[str, Any]:
-    rates, ratios, rss, shares = [], [], [], set()
+def rebuilds(stores: list[tuple[Any, dict[str, str], int]], name: str, runs: int) -> list[dict[str, Any]]:
+    """Rebuild projection `name` `runs` times on each store ((system, its environment, its events)), the stores in
+    turn, each rebuild just after the library's read+decode of the same store; the figures of each store."""
+    measured: list[dict[str, list[float]]] = [{"rates": [], "ratios": [], "rss": [], "shares": []} for _ in stores]
     for _ in range(runs):
-        library = read_decode_rate(system.app)
-        built_in, peak, seconds = child([sys.executable, "-m", "bench.rebuild", name], env)[0].split()
-        rates.append(total / float(seconds))
-        ratios.append(total / float(seconds) / library)
-        rss.append(float(peak))
-        shares.add(int(built_in))
-    return {
-        "events_per_s": {"median": round(statistics.median(rates)), **spread(rates, 0)},
-        "ratio_to_read_decode": {"median": round(statistics.median(ratios), 2), **spread(ratios, 2)},
-        "peak_rss_mb": round(max(rss)),  # Of all the rebuild's processes together.
-        "processes": sorted(shares),  # How many processes built the view at once (1: the rebuild's own alone).
-    }
+        for (system, env, total), figures in zip(stores, measured, strict=True):
+            library = read_decode_rate(system.app)
+            built_in, peak, seconds = child([sys.executable, "-m", "bench.rebuild", name], env)[0].split()
+            figures["rates"].append(total / float(seconds))
+            figures["ratios"].append(total / float(seconds) / library)
+            figures["rss"].append(float(peak))
+            figures["shares"].append(int(built_in))
+    return [
+        {
+            "events_per_s": {"median": round(statistics.median(f["rates"])), **spread(f["rates"], 0)},
+            "ratio_to_read_decode": {"median": round(statistics.median(f["ratios"]), 2), **spread(f["ratios"], 2)},
+            "peak_rss_mb": round(max(f["rss"])),  # Of all the rebuild's processes together.
+            "processes": sorted({int(n) for n in f["shares"]}),  # How many built the view at once (1: alone).
+        }
+        for f in measured
+    ]
 
 
 def from_empty(system: Any, env: dict[str, str], total: int, runs: int) -> dict[str, Any]:
