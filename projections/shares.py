@@ -164,7 +164,7 @@ def build_share(  # noqa: PLR0913
         with collector_paused(), Reader(app, share[1]) as reader:
             while start <= end:
                 stop = min(end, start + window - 1)
-                _, events = reader.read(start, window, stop)
+                events = reader.read(start, window, stop).events  # Its notifications let go at once.
                 if stop < end:
                     reader.ahead(stop + 1, window, min(end, stop + window))
                 if events is None:
