@@ -1,4 +1,4 @@
-"""`accord projections status|verify|rebuild|skip|resume`: operate the read models."""
+"""`accord projections status|verify|rebuild|skip|resume|prune`: operate the read models."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from service.settings import Settings
 
 
 def add_commands(commands: Any) -> None:
-    parser = commands.add_parser("projections", help="positions and lag of the read models; verify, rebuild, skip")
+    parser = commands.add_parser(
+        "projections", help="positions and lag of the read models; verify, rebuild, skip, prune"
+    )
     sub = parser.add_subparsers(dest="projections_command", required=True, metavar="PROJECTIONS_COMMAND")
     sub.add_parser("status", help="position, lag (events and seconds), state and last error of each projection")
     verify = sub.add_parser("verify", help="compare every read model with a fresh fold of the event store")
@@ -27,6 +29,13 @@ def add_commands(commands: Any) -> None:
     skip.add_argument("--reason", required=True, help="why it is safe to skip (kept with the skip)")
     resume = sub.add_parser("resume", help="try a stopped projection again (after deploying a fix)")
     resume.add_argument("name", help="the stopped projection, as `accord projections status` names it")
+    prune = sub.add_parser(
+        "prune",
+        help="drop the read models' old tables nobody reads: older generations, and shapes of older releases"
+        " (once every process runs this release)",
+    )
+    prune.add_argument("name", nargs="?", help="one projection (default: all)")
+    prune.add_argument("--dry-run", action="store_true", help="only list what would be dropped")
     parser.set_defaults(func=run)
 
 
@@ -95,7 +104,15 @@ def resume(system: System, args: argparse.Namespace, names: list[str]) -> None:
     print(f"{args.name}: running again from position {system.projections.position(system.projections.view(args.name))}")
 
 
-COMMANDS = {"status": status, "verify": verify, "rebuild": rebuild, "skip": skip, "resume": resume}
+def prune(system: System, args: argparse.Namespace, names: list[str]) -> None:
+    for name in names:
+        found = system.projections.leftovers(name) if args.dry_run else system.projections.prune(name)
+        verb = "would drop" if args.dry_run else "dropped"
+        listed = ", ".join(f"generation {generation} (shape {shape})" for generation, shape in found)
+        print(f"{name}: {f'{verb} {listed}' if found else 'nothing to drop'}")
+
+
+COMMANDS = {"status": status, "verify": verify, "rebuild": rebuild, "skip": skip, "resume": resume, "prune": prune}
 
 
 class ProgressBar:

@@ -131,6 +131,26 @@ class Projections(Runner):
             self.catch_up(name, view=fresh, stop=stop, progress=progress, batch_size=REBUILD_BATCH)
         return fresh
 
+    def leftovers(self, name: str) -> list[tuple[int, int]]:
+        """The generations of projection `name` nobody reads any more, as (generation, shape): every one in a shape
+        the code no longer writes (`SqlView.shape`: the release that changed it built the view afresh), and in the
+        live shape those before the one a rebuild keeps for readers still on it (the live generation less one).
+        Newer ones are a rebuild's under way; a verify's are the verify's to drop."""
+        live, shape = self.registry.get(name)["generation"], self.views.classes[name].shape
+        return sorted(
+            (generation, stored_shape)
+            for generation, stored_shape in self.views.stored(name)
+            if stored_shape != shape or generation < live - 1
+        )
+
+    def prune(self, name: str) -> list[tuple[int, int]]:
+        """Drop the generations of `name` nobody reads any more (`leftovers`); return them. Only once every process
+        runs this release: one of an older release may still read a shape this one no longer writes."""
+        dropped = self.leftovers(name)
+        for generation, shape in dropped:
+            self.views.remove(name, generation, shape)
+        return dropped
+
     def verify(self, name: str, attempts: int = 5) -> list[str]:
         """Build the projection afresh up to the live position and compare every table; [] if identical."""
         live = self.view(name)

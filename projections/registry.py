@@ -6,15 +6,27 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.persistence import InfrastructureFactory
 
-from adapters.sql import Database, database, factory, is_postgres, now, one_at_a_time
+from adapters.sql import (
+    Database,
+    database,
+    factory,
+    identifier,
+    is_postgres,
+    now,
+    one_at_a_time,
+    remove_sqlite_file,
+    sqlite_file,
+)
 from projections.current_status import CurrentStatusView
 from projections.history import HistoryView
 from projections.meetings import MeetingsView
@@ -142,6 +154,38 @@ class Views:
     def forget(self, name: str) -> None:
         with self._lock:
             self._live.pop(name, None)
+
+    def stored(self, name: str) -> dict[tuple[int, int], list[str]]:
+        """The numbered generations of projection `name` there are tables of, whatever their shape (`Place.of`):
+        (generation, shape) -> the names of its tables (PostgreSQL) or of its file (SQLite). A verify's generation
+        (`verify_...`) is not numbered: it is left to the verify, which drops it."""
+        prefix = rf"{re.escape(identifier(name))}_g(\d+)(?:_s(\d+))?"
+        if self.postgres:
+            rows = self.registry.db.fetchall(
+                "SELECT tablename FROM pg_tables WHERE schemaname = {schema}",
+                {"schema": self.registry.db.dialect.schema},
+            )
+            named = [(row["tablename"], rf"{prefix}_[a-z][a-z_]*") for row in rows]  # `<prefix>_<table>`
+        else:
+            path = Path(self.env["SQLITE_DBNAME"])  # `accord.views.db`: each generation's file beside it.
+            files = path.parent.glob(f"{path.stem}.{identifier(name)}_g*{path.suffix}")
+            named = [(f.name, rf"{re.escape(path.stem)}\.{prefix}{re.escape(path.suffix)}") for f in files]
+        found: dict[tuple[int, int], list[str]] = {}
+        for stored, pattern in named:
+            if match := re.fullmatch(pattern, stored):
+                found.setdefault((int(match[1]), int(match[2] or 1)), []).append(stored)
+        return found
+
+    def remove(self, name: str, generation: int, shape: int) -> None:
+        """Drop one generation of projection `name` in one shape: its tables, or its file."""
+        place = Place.of(self.env, name, generation, shape, self.postgres)
+        if self.postgres:
+            tables = self.stored(name).get((generation, shape), [])
+            with self.registry.db.transaction(commit=True) as c:
+                for table in tables:
+                    c.execute(f"DROP TABLE IF EXISTS {self.registry.db.dialect.table(table)}")
+        else:
+            remove_sqlite_file(sqlite_file(self.env, place.prefix))
 
     def close(self) -> None:
         with self._lock:

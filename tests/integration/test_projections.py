@@ -19,7 +19,7 @@ from projections.current_status import CurrentStatusView
 from projections.operations import Projections
 from projections.registry import VIEWS
 from projections.temporal import TemporalView
-from projections.view import SqlView, Superseded
+from projections.view import Place, SqlView, Superseded
 from service.bootstrap import System, bootstrap
 from service.settings import Settings
 from tests.builders import plan_with_actions
@@ -285,6 +285,35 @@ def test_rebuild_swaps_in_fresh_tables_with_the_same_rows(quiet_system: System) 
     assert quiet_system.current.list_plans(quiet_system.app.today()) == before
     assert quiet_system.projections.rebuild("current_status") == 3
     assert quiet_system.current.list_plans(quiet_system.app.today()) == before
+
+
+def test_prune_drops_the_generations_nobody_reads_and_keeps_the_rest(quiet_system: System) -> None:
+    """After a release that changed a view's shape, and rebuilds, the old tables go; the live generation, the one
+    a rebuild keeps for readers still on it, and a newer one (a rebuild under way) stay, and nothing else moves."""
+    made = plan_with_actions(quiet_system.app, 2, coordinator=COORDINATOR)
+    projections = quiet_system.projections
+    projections.catch_up_all()
+    views = projections.views
+    assert projections.rebuild("temporal") == 2
+    assert projections.rebuild("temporal") == 3  # Generation 1 dropped by the rebuild itself.
+    shape = TemporalView.shape
+    older = TemporalView(
+        Place.of(views.env, "temporal", 3, shape - 1, views.postgres), views.store if views.postgres else None
+    )
+    older.create()  # The live generation's tables as the release before wrote them.
+    views.construct("temporal", 1).close()  # A generation long gone, left behind.
+    views.construct("temporal", 4).close()  # A rebuild's, under way.
+    travel = (str(made.plan_id), quiet_system.app.today(), datetime.now(UTC))
+    plan = projections.view("temporal").plan_status(*travel)
+    assert plan is not None and len(plan["recommendations"][0]["actions"]) == 2
+    stored = set(views.stored("temporal"))
+    assert {(1, shape), (2, shape), (3, shape), (4, shape), (3, shape - 1)} <= stored
+    assert projections.leftovers("temporal") == [(1, shape), (3, shape - 1)]
+    assert projections.prune("temporal") == [(1, shape), (3, shape - 1)]
+    assert set(views.stored("temporal")) == stored - {(1, shape), (3, shape - 1)}
+    assert projections.prune("temporal") == []
+    assert {generation for generation, _ in views.stored("current_status")} == {1}  # Other projections untouched.
+    assert projections.view("temporal").plan_status(*travel) == plan
 
 
 def indexes_of(view: SqlView) -> set[str]:
