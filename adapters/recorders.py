@@ -30,6 +30,8 @@ from adapters.chain_format import ZERO, ChainEntry, chain_entries, stream_hashes
 
 COLUMNS = "notification_id, originator_id, originator_version, stream_hash, store_hash"
 BEGIN, COMMIT = SQL("BEGIN"), SQL("COMMIT")
+# PostgreSQL: the function and the running aggregate that compute store_hash under the table lock (chain_format).
+STORE_HASH, STORE_CHAIN = "accord_store_hash", "accord_store_chain"
 STREAMS_KEPT = 10_000  # Originators whose last stream_hash a PostgreSQL recorder remembers.
 
 
@@ -153,35 +155,51 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
                 "UNIQUE (originator_id, originator_version))"
             ).format(**names)
         )
+        # Each store_hash chains to the one before it: a running aggregate over the batch in notification order,
+        # its first input the store's last store_hash (an aggregate whose state is its input's type takes its first
+        # input as its state). A recursive query that joined each row to the next was quadratic in the batch: one
+        # save of 8,202 events (a 2,000-action import) held the table lock for 45 s.
+        store_hash = SQL("{schema}.{function}").format(function=Identifier(STORE_HASH), **names)
+        chain = SQL("{schema}.{aggregate}").format(aggregate=Identifier(STORE_CHAIN), **names)
+        self.sql_create_statements += [
+            SQL(
+                "CREATE OR REPLACE FUNCTION {store_hash}(previous text, stream text) RETURNS text"
+                " LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE"
+                " AS $$ SELECT encode(sha256({previous} || {stream}), 'hex') $$"
+            ).format(store_hash=store_hash, previous=_part(SQL("$1")), stream=_part(SQL("$2"))),
+            SQL("CREATE OR REPLACE AGGREGATE {chain}(text) (SFUNC = {store_hash}, STYPE = text)").format(
+                chain=chain, store_hash=store_hash
+            ),
+        ]
         self.notify_statement = SQL("NOTIFY {0}").format(Identifier(self.channel_name))
         self.insert_chained_events_statement = SQL(
-            "WITH RECURSIVE new AS ("
+            "WITH new AS ("
             " INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state)"
             " SELECT originator_id, originator_version, topic, state FROM unnest(%(events)s::{schema}.{event_type}[])"
             " RETURNING notification_id, originator_id::text AS originator_id, originator_version"
-            "), linked AS ("
-            " SELECT row_number() OVER (ORDER BY new.notification_id) AS n, new.*, given.stream_hash FROM new"
-            " JOIN unnest(%(originator_ids)s::text[], %(versions)s::bigint[], %(streams)s::text[])"
-            " AS given (originator_id, originator_version, stream_hash)"
-            " USING (originator_id, originator_version)"
-            "), chained (n, notification_id, originator_id, originator_version, stream_hash, store_hash) AS ("
-            " SELECT 0::bigint, NULL::bigint, NULL::text, NULL::bigint, NULL::text, coalesce("
-            "  (SELECT store_hash FROM {schema}.{chain} ORDER BY notification_id DESC LIMIT 1), %(zero)s)"
-            " UNION ALL"
-            " SELECT l.n, l.notification_id, l.originator_id, l.originator_version, l.stream_hash,"
-            "  encode(sha256({previous} || {stream}), 'hex')"
-            " FROM chained c JOIN linked l ON l.n = c.n + 1"
-            ") INSERT INTO {schema}.{chain} ({columns})"
+            "), chained AS ("
+            " SELECT notification_id, originator_id, originator_version, stream_hash,"
+            "  {chain}(part) OVER (ORDER BY position ROWS UNBOUNDED PRECEDING) AS store_hash"
+            " FROM (SELECT 0::bigint AS position, NULL::bigint AS notification_id, NULL::text AS originator_id,"
+            "  NULL::bigint AS originator_version, NULL::text AS stream_hash, coalesce("
+            "  (SELECT store_hash FROM {schema}.{chain_table} ORDER BY notification_id DESC LIMIT 1), %(zero)s) AS part"
+            "  UNION ALL"
+            "  SELECT new.notification_id, new.notification_id, new.originator_id, new.originator_version,"
+            "  given.stream_hash, given.stream_hash FROM new"
+            "  JOIN unnest(%(originator_ids)s::text[], %(versions)s::bigint[], %(streams)s::text[])"
+            "  AS given (originator_id, originator_version, stream_hash) USING (originator_id, originator_version)"
+            " ) AS parts"
+            ") INSERT INTO {schema}.{chain_table} ({columns})"
             " SELECT notification_id, originator_id, originator_version, stream_hash, store_hash"
-            " FROM chained WHERE n > 0"
+            " FROM chained WHERE notification_id IS NOT NULL"
             " RETURNING notification_id, originator_id, originator_version"
         ).format(
             events=Identifier(self.events_table_name),
             event_type=Identifier(self.stored_event_type_name),
-            previous=_part(SQL("c.store_hash")),
-            stream=_part(SQL("l.stream_hash")),
+            chain=chain,
+            chain_table=names["chain"],
             columns=columns,
-            **names,
+            schema=names["schema"],
         )
         self.select_last_streams_statement = SQL(
             "SELECT DISTINCT ON (originator_id) originator_id, originator_version, stream_hash FROM {schema}.{chain} "

@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 
 from adapters.ddl import ddl_lock
+from adapters.recorders import STORE_CHAIN
 from projections.operations import Projections
 from projections.registry import VIEWS
 from projections.shares import usable_cpus
@@ -61,7 +62,10 @@ def store_lock(settings: Settings) -> Iterator[bool]:
         ) as conn,
         ddl_lock(conn),
     ):
-        row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".{Accord.name.lower()}_events_chain',))
+        row = conn.execute(  # The chain table, and the aggregate a release added beside it.
+            "SELECT to_regclass(%s) IS NOT NULL AND to_regprocedure(%s) IS NOT NULL",
+            (f'"{schema}".{Accord.name.lower()}_events_chain', f'"{schema}".{STORE_CHAIN}(text)'),
+        )
         yield bool(row.fetchone()[0])  # type: ignore[index]
 
 

@@ -71,3 +71,16 @@ def test_concurrent_writers_extend_one_chain(system: System) -> None:
     assert verify_chain(recorder) is None
     assert head(recorder).position == recorder.max_notification_id()
     assert len(recorder.select_notifications(start=1, limit=1000)) == writers * each
+
+
+def test_one_save_of_thousands_of_events_chains_each_to_the_one_before(system: System) -> None:
+    """As a whole plan's import saves it: every event in the batch chained, in notification order, after what was
+    there before (on PostgreSQL by the server, under the table lock, in one pass over the batch)."""
+    recorder = system.app.recorder
+    recorder.insert_events([stored(uuid4(), 1)])
+    originators = [uuid4() for _ in range(300)]
+    ids = recorder.insert_events([stored(o, v) for o in originators for v in range(1, 11)])
+    assert ids is not None and len(ids) == 3000
+    assert [e.notification_id for e in recorder.select_chain(1, ids[-1], 5000)] == ids
+    assert verify_chain(recorder) is None
+    assert head(recorder).position == ids[-1]
