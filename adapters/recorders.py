@@ -160,15 +160,15 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
         # input as its state). A recursive query that joined each row to the next was quadratic in the batch: one
         # save of 8,202 events (a 2,000-action import) held the table lock for 45 s.
         store_hash = SQL("{schema}.{function}").format(function=Identifier(STORE_HASH), **names)
-        chain = SQL("{schema}.{aggregate}").format(aggregate=Identifier(STORE_CHAIN), **names)
+        store_chain = SQL("{schema}.{aggregate}").format(aggregate=Identifier(STORE_CHAIN), **names)
         self.sql_create_statements += [
             SQL(
                 "CREATE OR REPLACE FUNCTION {store_hash}(previous text, stream text) RETURNS text"
                 " LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE"
                 " AS $$ SELECT encode(sha256({previous} || {stream}), 'hex') $$"
             ).format(store_hash=store_hash, previous=_part(SQL("$1")), stream=_part(SQL("$2"))),
-            SQL("CREATE OR REPLACE AGGREGATE {chain}(text) (SFUNC = {store_hash}, STYPE = text)").format(
-                chain=chain, store_hash=store_hash
+            SQL("CREATE OR REPLACE AGGREGATE {store_chain}(text) (SFUNC = {store_hash}, STYPE = text)").format(
+                store_chain=store_chain, store_hash=store_hash
             ),
         ]
         self.notify_statement = SQL("NOTIFY {0}").format(Identifier(self.channel_name))
@@ -179,27 +179,26 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder, ChainedRec
             " RETURNING notification_id, originator_id::text AS originator_id, originator_version"
             "), chained AS ("
             " SELECT notification_id, originator_id, originator_version, stream_hash,"
-            "  {chain}(part) OVER (ORDER BY position ROWS UNBOUNDED PRECEDING) AS store_hash"
+            "  {store_chain}(part) OVER (ORDER BY position ROWS UNBOUNDED PRECEDING) AS store_hash"
             " FROM (SELECT 0::bigint AS position, NULL::bigint AS notification_id, NULL::text AS originator_id,"
             "  NULL::bigint AS originator_version, NULL::text AS stream_hash, coalesce("
-            "  (SELECT store_hash FROM {schema}.{chain_table} ORDER BY notification_id DESC LIMIT 1), %(zero)s) AS part"
+            "  (SELECT store_hash FROM {schema}.{chain} ORDER BY notification_id DESC LIMIT 1), %(zero)s) AS part"
             "  UNION ALL"
             "  SELECT new.notification_id, new.notification_id, new.originator_id, new.originator_version,"
             "  given.stream_hash, given.stream_hash FROM new"
             "  JOIN unnest(%(originator_ids)s::text[], %(versions)s::bigint[], %(streams)s::text[])"
             "  AS given (originator_id, originator_version, stream_hash) USING (originator_id, originator_version)"
             " ) AS parts"
-            ") INSERT INTO {schema}.{chain_table} ({columns})"
+            ") INSERT INTO {schema}.{chain} ({columns})"
             " SELECT notification_id, originator_id, originator_version, stream_hash, store_hash"
             " FROM chained WHERE notification_id IS NOT NULL"
             " RETURNING notification_id, originator_id, originator_version"
         ).format(
             events=Identifier(self.events_table_name),
             event_type=Identifier(self.stored_event_type_name),
-            chain=chain,
-            chain_table=names["chain"],
+            store_chain=store_chain,
             columns=columns,
-            schema=names["schema"],
+            **names,
         )
         self.select_last_streams_statement = SQL(
             "SELECT DISTINCT ON (originator_id) originator_id, originator_version, stream_hash FROM {schema}.{chain} "

@@ -5,7 +5,7 @@ point: one GiST search (projections/temporal.py). Each plan has a band of the va
 Every coordinate is a whole number below 2**53, so a float holds it exactly, however it was computed: a
 segment's rectangle is computed here as it is written (`area`), from the segment's own text, and the moment a
 search looks for by the database from the query's (`MOMENT`), and the two agree to the last bit
-(tests/unit/test_areas.py compares `area` with the same SQL, `AREA`). The database once computed the rectangles
+(tests/integration/test_areas.py compares `area` with the same SQL, `AREA`). The database once computed the rectangles
 in a generated column: over two microseconds a row of the server's time, a sixth of a temporal rebuild's.
 """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -131,24 +132,26 @@ class Projections(Runner):
             self.catch_up(name, view=fresh, stop=stop, progress=progress, batch_size=REBUILD_BATCH)
         return fresh
 
-    def leftovers(self, name: str) -> list[tuple[int, int]]:
-        """The generations of projection `name` nobody reads any more, as (generation, shape): every one in a shape
-        the code no longer writes (`SqlView.shape`: the release that changed it built the view afresh), and in the
-        live shape those before the one a rebuild keeps for readers still on it (the live generation less one).
-        Newer ones are a rebuild's under way; a verify's are the verify's to drop."""
+    def leftovers(self, name: str, stored: Mapping[tuple[int, int], list[str]] | None = None) -> list[tuple[int, int]]:
+        """The generations of projection `name` nobody reads any more, as (generation, shape), of those `stored`
+        (default: `Views.stored`): every one in a shape the code no longer writes (`SqlView.shape`: the release that
+        changed it built the view afresh), and in the live shape those before the one a rebuild keeps for readers
+        still on it (the live generation less one). Newer ones are a rebuild's under way; a verify's are the
+        verify's to drop."""
         live, shape = self.registry.get(name)["generation"], self.views.classes[name].shape
         return sorted(
             (generation, stored_shape)
-            for generation, stored_shape in self.views.stored(name)
+            for generation, stored_shape in (self.views.stored(name) if stored is None else stored)
             if stored_shape != shape or generation < live - 1
         )
 
     def prune(self, name: str) -> list[tuple[int, int]]:
         """Drop the generations of `name` nobody reads any more (`leftovers`); return them. Only once every process
         runs this release: one of an older release may still read a shape this one no longer writes."""
-        dropped = self.leftovers(name)
-        for generation, shape in dropped:
-            self.views.remove(name, generation, shape)
+        stored = self.views.stored(name)
+        dropped = self.leftovers(name, stored)
+        for generation in dropped:
+            self.views.remove(stored[generation])
         return dropped
 
     def verify(self, name: str, attempts: int = 5) -> list[str]:

@@ -25,7 +25,6 @@ from adapters.sql import (
     now,
     one_at_a_time,
     remove_sqlite_file,
-    sqlite_file,
 )
 from projections.current_status import CurrentStatusView
 from projections.history import HistoryView
@@ -176,16 +175,15 @@ class Views:
                 found.setdefault((int(match[1]), int(match[2] or 1)), []).append(stored)
         return found
 
-    def remove(self, name: str, generation: int, shape: int) -> None:
-        """Drop one generation of projection `name` in one shape: its tables, or its file."""
-        place = Place.of(self.env, name, generation, shape, self.postgres)
+    def remove(self, stored: list[str]) -> None:
+        """Drop one generation's tables, or its file, as `stored` names them."""
         if self.postgres:
-            tables = self.stored(name).get((generation, shape), [])
             with self.registry.db.transaction(commit=True) as c:
-                for table in tables:
+                for table in stored:
                     c.execute(f"DROP TABLE IF EXISTS {self.registry.db.dialect.table(table)}")
         else:
-            remove_sqlite_file(sqlite_file(self.env, place.prefix))
+            for file in stored:
+                remove_sqlite_file({"SQLITE_DBNAME": str(Path(self.env["SQLITE_DBNAME"]).with_name(file))})
 
     def close(self) -> None:
         with self._lock:
